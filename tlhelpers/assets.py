@@ -1,0 +1,164 @@
+"""Where weights, data and cached results live, online and offline.
+
+Environment variables (all optional):
+
+- ``TL_ASSETS_DIR``: an offline bundle laid out like ``../shared`` or the output of
+  ``python -m tlhelpers fetch --to DIR``: ``keras-cache/models/*.h5`` and
+  ``data/cifar10-small/{train,test}/<class>/*.jpg``.
+- ``TL_OFFLINE=1``: never try the network; a missing file is an immediate, clear error.
+- ``TL_CACHE_DIR``: where the course keeps cached features and trained heads
+  (default ``~/.cache/tlhelpers``).
+- ``KERAS_HOME``: Keras's own cache (default ``~/.keras``); weights go to ``models/``.
+
+>>> from tlhelpers.assets import PREFETCH_COMMAND
+>>> PREFETCH_COMMAND.format(profile="cpu")
+'python -m tlhelpers fetch --profile cpu'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+#: The command that downloads everything a profile needs (see ``tlhelpers.__main__``).
+PREFETCH_COMMAND = "python -m tlhelpers fetch --profile {profile}"
+
+#: Known SHA-256 checksums of weights files (checked when the file is present).
+KNOWN_SHA256 = {
+    "mobilenet_2_5_224_tf_no_top.h5": "dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf",
+}
+
+
+class AssetNotAvailableError(RuntimeError):
+    """A weights file or data set is needed but cannot be found or downloaded."""
+
+
+def is_offline() -> bool:
+    """True when ``TL_OFFLINE`` is set to 1/true/yes."""
+    return os.environ.get("TL_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def assets_dir() -> Path | None:
+    """The offline bundle named by ``TL_ASSETS_DIR``, or None."""
+    value = os.environ.get("TL_ASSETS_DIR", "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise AssetNotAvailableError(
+            f"TL_ASSETS_DIR={value!r} is not a folder. Point it at a bundle made with "
+            f"'python -m tlhelpers fetch --to DIR', or unset it."
+        )
+    return path
+
+
+def keras_cache_dir() -> Path:
+    """Keras's cache folder (``$KERAS_HOME`` or ``~/.keras``), as Keras resolves it."""
+    try:
+        from keras.src.backend.config import keras_home
+
+        return Path(keras_home()).expanduser()
+    except ImportError:  # pragma: no cover - older Keras
+        return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def course_cache_dir(sub: str = "") -> Path:
+    """The course's own cache (features, trained heads), created if needed.
+
+    Falls back to a temporary folder, with a notice, when the folder is not writable.
+
+    >>> course_cache_dir("features").name
+    'features'
+    """
+    base = Path(os.environ.get("TL_CACHE_DIR", "") or Path.home() / ".cache" / "tlhelpers")
+    base = base.expanduser()
+    if not _writable(base):
+        fallback = Path(tempfile.gettempdir()) / "tlhelpers-cache"
+        print(f"Notice: cannot write to {base}; using {fallback} for cached results instead.")
+        base = fallback
+    path = base / sub if sub else base
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_integrity(model: str, path: Path) -> None:
+    expected = KNOWN_SHA256.get(path.name)
+    if expected and sha256_of(path) != expected:
+        raise AssetNotAvailableError(
+            f"The cached weights of {model} at {path} are corrupted (checksum mismatch). "
+            f"Delete that file and run '{PREFETCH_COMMAND.format(profile='cpu')}' "
+            "(or re-run with internet access) to fetch it again."
+        )
+
+
+def _missing_message(model: str, fname: str, url: str) -> str:
+    return (
+        f"The ImageNet weights of {model} are not available offline: {fname} is not in "
+        f"{keras_cache_dir() / 'models'}" + (
+            f" nor in the bundle {assets_dir()}" if assets_dir() else "")
+        + f". They come from {url}. With internet access, run "
+        f"'{PREFETCH_COMMAND.format(profile='cpu')}' (or 'python -m tlhelpers fetch "
+        f"--backbone {model}') once to prefetch them, or point TL_ASSETS_DIR at an "
+        "offline bundle that has them."
+    )
+
+
+def ensure_weights(model: str, fname: str, url: str) -> Path | None:
+    """Make sure Keras will find ``fname`` in its cache; return its path when present.
+
+    The file is taken from the Keras cache, else copied from the offline bundle. If it
+    is in neither, offline mode raises a clear error and online mode returns None
+    (Keras then downloads it itself).
+    """
+    target = keras_cache_dir() / "models" / fname
+    if target.is_file():
+        _check_integrity(model, target)
+        return target
+    bundle = assets_dir()
+    if bundle is not None and (bundle / "keras-cache" / "models" / fname).is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(bundle / "keras-cache" / "models" / fname, target)
+        _check_integrity(model, target)
+        return target
+    if is_offline():
+        raise AssetNotAvailableError(_missing_message(model, fname, url))
+    return None
+
+
+@contextlib.contextmanager
+def download_errors_explained(model: str, fname: str, url: str) -> Iterator[None]:
+    """Turn Keras's download failure (no network) into one clear error."""
+    try:
+        yield
+    except Exception as err:  # Keras raises a bare Exception on URL failures
+        text = str(err)
+        if "URL fetch failure" in text or "URLError" in text or "HTTP Error" in text:
+            raise AssetNotAvailableError(
+                _missing_message(model, fname, url) + f" (download failed: {text.splitlines()[0]})"
+            ) from None
+        raise

@@ -1,0 +1,152 @@
+"""The pretrained backbones the course uses, each with its own preprocessing.
+
+Every family of ``keras.applications`` models was trained on ImageNet with its own
+input convention (pixel range, channel order, mean subtraction), so each entry here
+keeps its ``preprocess_input`` next to its constructor.
+
+>>> from tlhelpers.backbones import get_spec
+>>> get_spec("mobilenet_v2").native_size
+224
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from typing import Callable
+
+import keras
+
+_GCS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneSpec:
+    """What the course needs to know about one ``keras.applications`` backbone."""
+
+    name: str
+    constructor: Callable[..., keras.Model]
+    preprocess: Callable
+    native_size: int
+    description: str
+    kwargs: tuple[tuple[str, object], ...] = ()
+    min_size: int = 32
+    #: input sizes with their own published weights; others load the native-size file
+    weight_sizes: tuple[int, ...] = ()
+
+    def weights_file(self, image_size: int) -> tuple[str, str]:
+        """File name and URL of the no-top ImageNet weights Keras loads at this size.
+
+        >>> get_spec("mobilenet_025").weights_file(96)[0]
+        'mobilenet_2_5_224_tf_no_top.h5'
+        """
+        rows = image_size if image_size in self.weight_sizes else self.native_size
+        kw = dict(self.kwargs)
+        if self.name.startswith("mobilenet_v2"):
+            fname = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(kw['alpha'])}_{rows}_no_top.h5"
+            return fname, _GCS + "mobilenet_v2/" + fname
+        if self.name.startswith("mobilenet"):
+            alpha_text = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}[kw["alpha"]]
+            fname = f"mobilenet_{alpha_text}_{rows}_tf_no_top.h5"
+            return fname, _GCS + "mobilenet/" + fname
+        if self.name == "vgg16":
+            fname = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+            return fname, _GCS + "vgg16/" + fname
+        if self.name == "resnet50":
+            fname = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+            return fname, _GCS + "resnet/" + fname
+        if self.name == "efficientnet_b0":
+            fname = "efficientnetb0_notop.h5"
+            return fname, "https://storage.googleapis.com/keras-applications/" + fname
+        raise KeyError(self.name)  # pragma: no cover - every registered name is handled above
+
+
+_apps = keras.applications
+_MOBILENET_SIZES = (128, 160, 192, 224)
+
+BACKBONES: dict[str, BackboneSpec] = {
+    "mobilenet_v2": BackboneSpec(
+        "mobilenet_v2", _apps.MobileNetV2, _apps.mobilenet_v2.preprocess_input, 224,
+        "MobileNetV2 (alpha 1.0): inverted residual blocks, 2.3 M parameters; pixels scaled to [-1, 1].",
+        (("alpha", 1.0),), weight_sizes=(96, 128, 160, 192, 224)),
+    **{
+        f"mobilenet_{int(a * 100):03d}": BackboneSpec(
+            f"mobilenet_{int(a * 100):03d}", _apps.MobileNet, _apps.mobilenet.preprocess_input, 224,
+            f"MobileNet v1 (alpha {a}): depthwise separable convolutions; pixels scaled to [-1, 1].",
+            (("alpha", a),), weight_sizes=_MOBILENET_SIZES)
+        for a in (0.25, 0.5, 0.75, 1.0)
+    },
+    "vgg16": BackboneSpec(
+        "vgg16", _apps.VGG16, _apps.vgg16.preprocess_input, 224,
+        "VGG16: 13 plain 3x3 convolutions, 14.7 M parameters; BGR with ImageNet means subtracted."),
+    "resnet50": BackboneSpec(
+        "resnet50", _apps.ResNet50, _apps.resnet50.preprocess_input, 224,
+        "ResNet50: residual bottleneck blocks, 23.6 M parameters; BGR with ImageNet means subtracted."),
+    "efficientnet_b0": BackboneSpec(
+        "efficientnet_b0", _apps.EfficientNetB0, _apps.efficientnet.preprocess_input, 224,
+        "EfficientNetB0: compound-scaled MBConv blocks, 4.0 M parameters; takes raw [0, 255] pixels "
+        "(rescaling is inside the model)."),
+}
+
+
+def get_spec(name: str) -> BackboneSpec:
+    """Look up a backbone by name; an unknown name lists the known ones.
+
+    >>> get_spec("vgg16").name
+    'vgg16'
+    """
+    key = str(name).strip().lower()
+    if key not in BACKBONES:
+        raise ValueError(
+            f"Unknown backbone {name!r}. Known backbones: {', '.join(BACKBONES)}."
+        )
+    return BACKBONES[key]
+
+
+def check_image_size(name: str, image_size: int) -> None:
+    """Refuse an input size the backbone cannot take, saying what to use instead.
+
+    >>> check_image_size("mobilenet_v2", 96)
+    """
+    spec = get_spec(name)
+    if not isinstance(image_size, int) or image_size < spec.min_size:
+        raise ValueError(
+            f"{spec.name} needs square images of at least {spec.min_size} px; got "
+            f"{image_size!r}. Use an image size between {spec.min_size} and "
+            f"{spec.native_size} (its native size)."
+        )
+
+
+def load_backbone(
+    name: str, image_size: int, weights: str | None = "imagenet", trainable: bool = False
+) -> keras.Model:
+    """Build a backbone without its classifier top, ready to be reused.
+
+    With ``weights="imagenet"`` the weights come through Keras's own cache; offline,
+    a missing file raises :class:`tlhelpers.assets.AssetNotAvailableError` that says
+    how to prefetch it. ``weights=None`` gives random weights (for shapes and counts).
+
+    >>> base = load_backbone("mobilenet_025", 96, weights=None)
+    >>> base.output_shape
+    (None, 3, 3, 256)
+    """
+    from tlhelpers import assets
+
+    spec = get_spec(name)
+    check_image_size(spec.name, image_size)
+    if weights not in ("imagenet", None):
+        raise ValueError(f"weights must be 'imagenet' or None, got {weights!r}.")
+    fname, url = spec.weights_file(image_size)
+    if weights == "imagenet":
+        assets.ensure_weights(spec.name, fname, url)
+    with warnings.catch_warnings():
+        # Keras warns when it loads the native-size weights for another input size;
+        # that is intended here (convolution weights do not depend on input size).
+        warnings.filterwarnings("ignore", message=".*will be loaded as the default.*")
+        with assets.download_errors_explained(spec.name, fname, url):
+            base = spec.constructor(
+                include_top=False, weights=weights,
+                input_shape=(image_size, image_size, 3), **dict(spec.kwargs),
+            )
+    base.trainable = trainable
+    return base

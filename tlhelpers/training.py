@@ -1,0 +1,208 @@
+"""Training: seeding, compiling, feature caching, head training and two-phase fitting.
+
+Histories are returned as plain dicts of lists (``{"accuracy": [...], ...}``).
+
+>>> from tlhelpers.training import set_seed
+>>> set_seed(0)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tlhelpers import assets
+from tlhelpers.models import feature_extractor, find_base, unfreeze
+
+
+def set_seed(seed: int = 42) -> None:
+    """Seed Python, NumPy and TensorFlow in one call (``keras.utils.set_random_seed``)."""
+    keras.utils.set_random_seed(seed)
+
+
+def strategy() -> tf.distribute.Strategy:
+    """The distribution strategy for this machine: TPU, several GPUs, or the default.
+
+    Build and compile models inside ``with strategy().scope():`` to use them all.
+    """
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, RuntimeError, tf.errors.NotFoundError):
+        pass
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def compile_model(model: keras.Model, learning_rate: float = 1e-3, verbose: bool = True) -> keras.Model:
+    """Compile with Adam and sparse categorical cross-entropy, saying what will train.
+
+    Call it again after every change of ``trainable``: Keras fixes the set of weights
+    to update when it compiles.
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    if verbose:
+        n = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+        print(f"Compiled {model.name}: {n:,} trainable parameters, learning rate {learning_rate:g}.")
+    return model
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """One compact line per epoch (epoch, time, metrics): easy to read in a notebook."""
+
+    def __init__(self, offset: int = 0):
+        super().__init__()
+        self.offset = offset
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        parts = [f"{k} {v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate"]
+        took = time.perf_counter() - self._start
+        print(f"epoch {epoch + 1 + self.offset:>3}  {took:5.1f}s  " + "  ".join(parts), flush=True)
+
+
+def fit(model, train, validation=None, epochs: int = 5, verbose: bool = True, **kwargs) -> dict:
+    """``model.fit`` with a one-line-per-epoch log; returns the history as a dict."""
+    callbacks = list(kwargs.pop("callbacks", [])) + ([EpochLogger(kwargs.get("initial_epoch", 0))] if verbose else [])
+    if isinstance(train, tuple):
+        x, y = train
+        history = model.fit(x, y, validation_data=validation, epochs=epochs, verbose=0,
+                            callbacks=callbacks, **kwargs)
+    else:
+        history = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
+                            callbacks=callbacks, **kwargs)
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def _pooled_features(base: keras.Model):
+    @tf.function(reduce_retracing=True)
+    def run(x):
+        return tf.reduce_mean(base(x, training=False), axis=(1, 2))
+
+    return run
+
+
+def extract_features(
+    base: keras.Model, dataset: tf.data.Dataset, cache_key: str | None = None, verbose: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the frozen base once over ``dataset``; return (pooled features, labels).
+
+    With ``cache_key``, the arrays are saved to the course cache and loaded from there
+    next time. Valid only while the base stays frozen and the inputs do not change
+    (no random augmentation): the key must name backbone, weights, size and data.
+    """
+    path = assets.course_cache_dir("features") / f"{cache_key}.npz" if cache_key else None
+    if path is not None and path.is_file():
+        with np.load(path) as saved:
+            if verbose:
+                print(f"Loaded cached features {saved['features'].shape} from {path}")
+            return saved["features"], saved["labels"]
+    run = _pooled_features(base)
+    steps = int(dataset.cardinality()) if int(dataset.cardinality()) > 0 else None
+    bar = keras.utils.Progbar(steps, unit_name="batch", verbose=1 if verbose else 0)
+    feats, labels = [], []
+    for x, y in dataset:
+        feats.append(run(x).numpy())
+        labels.append(np.asarray(y))
+        bar.add(1)
+    features, labels_arr = np.concatenate(feats), np.concatenate(labels)
+    if path is not None:
+        np.savez(path, features=features, labels=labels_arr)
+    return features, labels_arr
+
+
+def feature_cache_key(backbone: str, weights: str | None, image_size: int, split: str,
+                      n: int, seed: int = 0, preprocess: str | None = None) -> str:
+    """A file-name-safe key for :func:`extract_features`.
+
+    >>> feature_cache_key("mobilenet_025", "imagenet", 96, "train", 300)
+    'mobilenet_025-imagenet-96px-train-300-seed0'
+    """
+    key = f"{backbone}-{weights or 'random'}-{image_size}px-{split}-{n}-seed{seed}"
+    return key + (f"-pre_{preprocess}" if preprocess and preprocess != backbone else "")
+
+
+def fit_two_phase(
+    model: keras.Model,
+    train: tf.data.Dataset,
+    validation: tf.data.Dataset | None,
+    head_epochs: int,
+    fine_tune_epochs: int,
+    learning_rate: float = 1e-3,
+    fine_tune_learning_rate: float | None = None,
+    unfreeze_last: int = 20,
+    cached_features: tuple | None = None,
+    verbose: bool = True,
+) -> dict:
+    """Feature extraction, then fine-tuning the top of the base at a lower learning rate.
+
+    Phase 1 trains the head with the base frozen (on ``cached_features`` = (x_train,
+    y_train, x_val, y_val) when given, which is much faster). Phase 2 unfreezes the last
+    ``unfreeze_last`` base layers (BatchNormalization stays frozen), recompiles at
+    ``fine_tune_learning_rate`` (default ten times lower) and trains end to end. The
+    returned history has ``fine_tune_start`` = number of phase-1 epochs.
+    """
+    head = model.layers[-1]
+    find_base(model).trainable = False
+    if verbose:
+        print("Phase 1: feature extraction (base frozen)")
+    if cached_features is not None:
+        xf, yf, xv, yv = cached_features
+        compile_model(head, learning_rate, verbose)
+        first = fit(head, (xf, yf), (xv, yv), head_epochs, verbose)
+    else:
+        compile_model(model, learning_rate, verbose)
+        first = fit(model, train, validation, head_epochs, verbose)
+    report = unfreeze(model, last_n=unfreeze_last)
+    lr2 = learning_rate / 10 if fine_tune_learning_rate is None else fine_tune_learning_rate
+    if verbose:
+        print(f"Phase 2: fine-tuning\n{report}")
+    compile_model(model, lr2, verbose)
+    second = fit(model, train, validation, head_epochs + fine_tune_epochs, verbose,
+                 initial_epoch=head_epochs)
+    history = {k: first.get(k, []) + second.get(k, []) for k in second}
+    history["fine_tune_start"] = head_epochs
+    return history
+
+
+def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities and true labels for every example of ``dataset``."""
+    probs, labels = [], []
+    for x, y in dataset:
+        probs.append(np.asarray(model(x, training=False)))
+        labels.append(np.asarray(y))
+    return np.concatenate(probs), np.concatenate(labels)
+
+
+def stack(base: keras.Model, head: keras.Model) -> keras.Model:
+    """Put a head trained on cached features back on its base: a model that takes images."""
+    return feature_extractor(base, head=head)
+
+
+def save_head(head: keras.Model, name: str) -> Path:
+    """Save a trained head's weights in the course cache (for the next notebook)."""
+    path = assets.course_cache_dir("heads") / f"{name}.weights.h5"
+    head.save_weights(path)
+    return path
+
+
+def load_head(head: keras.Model, name: str) -> bool:
+    """Load weights saved by :func:`save_head` into ``head``; False when there are none."""
+    path = assets.course_cache_dir("heads") / f"{name}.weights.h5"
+    if not path.is_file():
+        return False
+    head.load_weights(path)
+    return True
