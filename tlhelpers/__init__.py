@@ -8,4 +8,9 @@ imported on demand (``from tlhelpers import data``) so that ``import tlhelpers``
 '0.1.0'
 """
 
+import os as _os
+
+# Keep TensorFlow's C++ start-up chatter out of the notebooks (errors still show).
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 __version__ = "0.1.0"

@@ -55,6 +55,39 @@ def make_head(
     return keras.Model(inputs, outputs, name=name)
 
 
+@keras.saving.register_keras_serializable(package="tlhelpers")
+class InferenceMode(layers.Layer):
+    """Runs the wrapped base with ``training=False``, whatever the outer model is doing.
+
+    In Keras 3 a functional graph does *not* keep ``base(x, training=False)``: during
+    ``fit`` the outer ``training=True`` is passed down to every nested layer (see
+    keras-team/keras#20285). This wrapper pins inference mode for real, so
+    BatchNormalization keeps its ImageNet statistics even when it is unfrozen.
+
+    >>> wrapped = InferenceMode(keras.Sequential([layers.BatchNormalization()]))
+    """
+
+    def __init__(self, base: keras.Model, **kwargs):
+        kwargs.setdefault("name", f"{base.name}_inference")
+        super().__init__(**kwargs)
+        self.base = base
+
+    def call(self, inputs):
+        return self.base(inputs, training=False)
+
+    def compute_output_shape(self, input_shape):
+        return self.base.compute_output_shape(input_shape)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "base": keras.saving.serialize_keras_object(self.base)}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "InferenceMode":
+        config = dict(config)
+        config["base"] = keras.saving.deserialize_keras_object(config["base"])
+        return cls(**config)
+
+
 def feature_extractor(
     base: keras.Model,
     num_classes: int | None = None,
@@ -64,10 +97,11 @@ def feature_extractor(
 ) -> keras.Model:
     """Frozen ``base`` -> global average pooling -> ``head``, with the functional API.
 
-    The base is called with ``training=False`` so its BatchNormalization layers stay in
-    inference mode even after they are unfrozen. ``base_training=None`` drops that
-    guard (only to *show* why it matters). Pass an existing ``head`` (for example one
-    trained on cached features) or ``num_classes`` and :func:`make_head` options.
+    The base runs in inference mode (``training=False``, pinned by
+    :class:`InferenceMode`) so its BatchNormalization layers keep their statistics even
+    after they are unfrozen. ``base_training=None`` calls the base plainly (only to
+    *show* why that matters). Pass an existing ``head`` (for example one trained on
+    cached features) or ``num_classes`` and :func:`make_head` options.
     """
     if head is None:
         if num_classes is None:
@@ -77,9 +111,11 @@ def feature_extractor(
         raise ValueError(
             f"The head predicts {head.output_shape[-1]} classes but num_classes={num_classes}."
         )
+    if base_training not in (False, None):
+        raise ValueError("base_training must be False (inference mode) or None (plain call).")
     base.trainable = False
     inputs = keras.Input(shape=base.input_shape[1:], name="image")
-    x = base(inputs, training=base_training)
+    x = InferenceMode(base)(inputs) if base_training is False else base(inputs)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = head(x)
     return keras.Model(inputs, outputs, name=f"{base.name}_transfer")
@@ -88,6 +124,8 @@ def feature_extractor(
 def find_base(model: keras.Model) -> keras.Model:
     """The pretrained base inside a transfer model (its first nested model that is not the head)."""
     for layer in model.layers:
+        if isinstance(layer, InferenceMode):
+            return layer.base
         if isinstance(layer, keras.Model) and layer.name != "head":
             return layer
     return model
@@ -162,8 +200,8 @@ def scratch_cnn(image_size: int = 32, num_classes: int = 10, dropout: float = 0.
     >>> scratch_cnn(32).count_params()
     65930
     """
-    if image_size < 16:
-        raise ValueError(f"image_size must be at least 16 px for three conv blocks; got {image_size}.")
+    if image_size < 18:
+        raise ValueError(f"image_size must be at least 18 px for three conv blocks; got {image_size}.")
     return keras.Sequential(
         [
             keras.Input(shape=(image_size, image_size, 3), name="image"),

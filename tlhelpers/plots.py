@@ -199,8 +199,9 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str], 
     """Confusion matrix heatmap (left) and per-class accuracy bars (right).
 
     ``y_true`` / ``y_pred`` are class ids (N,) or one-hot / probabilities (N, C).
-    Rows are normalised when ``normalize`` (cells annotated when there are at most 20
-    classes). A class with no true samples gets accuracy nan (an empty row, "n/a").
+    Rows are normalised when ``normalize``; cells are annotated for at most 20 classes
+    (and tick labels thinned out above 40). A class with no true samples gets accuracy
+    nan (an empty row, "n/a").
 
     >>> fig = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], ["a", "b", "c"])
     """
@@ -224,12 +225,13 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str], 
         shown = cm / support[:, None] if normalize else cm
     overall = float(np.trace(cm) / cm.sum())
 
-    side = min(max(4.5, 0.45 * k + 2.0), 18.0)
+    side = min(max(4.5, 0.45 * k + 2.0), 12.0)
+    names = list(class_names) if k <= 40 else "auto"  # seaborn thins out long label lists
     fig, (ax_cm, ax_bar) = plt.subplots(1, 2, figsize=(2 * side + 1.5, side),
                                         gridspec_kw={"width_ratios": [1.35, 1]}, layout="constrained")
     sns.heatmap(shown, ax=ax_cm, cmap="Blues", annot=k <= 20, fmt=".2f" if normalize else "d",
                 vmin=0, vmax=1 if normalize else None, square=True, cbar=True,
-                xticklabels=list(class_names), yticklabels=list(class_names))
+                xticklabels=names, yticklabels=names)
     ax_cm.set(xlabel="Predicted", ylabel="True",
               title="Confusion matrix (row-normalised)" if normalize else "Confusion matrix (counts)")
     ax_cm.tick_params(axis="x", labelrotation=45 if k > 3 else 0)
@@ -238,10 +240,12 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str], 
     ypos = np.arange(k)
     ax_bar.barh(ypos, np.nan_to_num(per_class), color="C0")
     for y, acc in zip(ypos, per_class):
+        if k > 40 and np.isfinite(acc):
+            continue  # too many bars to label each one
         ax_bar.text(min(acc, 1.0) + 0.01 if np.isfinite(acc) else 0.01, y,
                     f"{acc:.2f}" if np.isfinite(acc) else "n/a", va="center", fontsize=8)
     ax_bar.axvline(overall, color="C3", linestyle="--", label=f"overall accuracy ({overall:.3f})")
-    ax_bar.set_yticks(ypos, list(class_names))
+    ax_bar.set_yticks(ypos, list(class_names), fontsize=None if k <= 40 else 5)
     ax_bar.set_ylim(k - 0.5, -0.5)  # class 0 on top, like the heatmap
     ax_bar.set(xlim=(0, 1.12), xlabel="accuracy (recall)", title="Per-class accuracy")
     ax_bar.grid(axis="x", alpha=0.3)

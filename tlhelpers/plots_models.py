@@ -8,6 +8,7 @@ Import these from :mod:`tlhelpers.plots`, which re-exports them.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -205,7 +206,7 @@ def plot_results(results: dict[str, float], title: str | None = None, ylabel: st
         raise ValueError("results is empty; expected a dict {run name: value}")
     names = list(results) + [k for k in (reference or {}) if k not in results]
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(names) + 2), 4.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(names) + 2), 4.5), layout="constrained")
     groups = [("this run", results, {})]
     if reference is not None:
         groups.append(("reported by the original lesson", reference,
@@ -220,12 +221,13 @@ def plot_results(results: dict[str, float], title: str | None = None, ylabel: st
                 ax.annotate(f"{vi:.3f}", (xi, vi), xytext=(0, 3), textcoords="offset points",
                             ha="center", va="bottom", fontsize=9)
     top = np.nanmax([*results.values(), *(reference or {}).values()])
-    ax.set_ylim(0, top * 1.15 if top > 0 else 1)
-    ax.set_xticks(x, names, rotation=20 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
+    headroom = 1.3 if reference is not None else 1.15  # room for the labels (and the legend)
+    ax.set_ylim(0, top * headroom if top > 0 else 1)
+    ax.set_xticks(x, [textwrap.fill(str(k), 14) for k in names])
     ax.set(ylabel=ylabel, title=title or ylabel.capitalize())
     ax.grid(axis="y", alpha=0.3)
     if reference is not None:
-        ax.legend()
+        ax.legend(loc="upper left", ncols=2, fontsize="small")
     return fig
 
 

@@ -16,6 +16,8 @@ import html
 
 import keras
 
+from tlhelpers.models import InferenceMode
+
 
 @dataclasses.dataclass
 class TrainabilityTable:
@@ -72,6 +74,9 @@ class TrainabilityTable:
 
 def _leaf_rows(layer, prefix: str, parent_trainable: bool, rows: list, per_model: dict) -> None:
     effective = parent_trainable and layer.trainable
+    if isinstance(layer, InferenceMode):  # a base pinned in inference mode: show the base
+        layer = layer.base
+        effective = effective and layer.trainable
     if isinstance(layer, keras.Model):
         start = len(rows)
         for sub in layer.layers:

@@ -61,29 +61,26 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3, verbose: bool
 class EpochLogger(keras.callbacks.Callback):
     """One compact line per epoch (epoch, time, metrics): easy to read in a notebook."""
 
-    def __init__(self, offset: int = 0):
-        super().__init__()
-        self.offset = offset
-
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         parts = [f"{k} {v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate"]
         took = time.perf_counter() - self._start
-        print(f"epoch {epoch + 1 + self.offset:>3}  {took:5.1f}s  " + "  ".join(parts), flush=True)
+        print(f"epoch {epoch + 1:>3}  {took:5.1f}s  " + "  ".join(parts), flush=True)
 
 
 def fit(model, train, validation=None, epochs: int = 5, verbose: bool = True, **kwargs) -> dict:
     """``model.fit`` with a one-line-per-epoch log; returns the history as a dict."""
-    callbacks = list(kwargs.pop("callbacks", [])) + ([EpochLogger(kwargs.get("initial_epoch", 0))] if verbose else [])
+    callbacks = list(kwargs.pop("callbacks", [])) + ([EpochLogger()] if verbose else [])
     if isinstance(train, tuple):
         x, y = train
         history = model.fit(x, y, validation_data=validation, epochs=epochs, verbose=0,
                             callbacks=callbacks, **kwargs)
     else:
+        # a tf.data pipeline does its own shuffling
         history = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
-                            callbacks=callbacks, **kwargs)
+                            callbacks=callbacks, shuffle=False, **kwargs)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 

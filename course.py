@@ -1,0 +1,82 @@
+"""Set up and run the course with one command, on Linux, macOS and Windows.
+
+    python course.py lab     # create .venv if needed, then open JupyterLab on notebooks/
+    python course.py test    # create .venv if needed, then run every test and notebook
+
+Only the Python standard library is used here, so any Python 3.11 can run it.
+The virtual environment is (re)installed when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".installed-from"
+
+
+def venv_python() -> Path:
+    """The interpreter inside .venv (Scripts\\python.exe on Windows)."""
+    sub = "Scripts/python.exe" if os.name == "nt" else "bin/python"
+    return VENV / sub
+
+
+def ensure_venv() -> Path:
+    """Create .venv and install the course into it unless it is already up to date."""
+    if sys.version_info[:2] < (3, 11):
+        sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    python = venv_python()
+    if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return python
+    if not python.exists():
+        print(f"Creating a virtual environment in {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("Installing the course and its dependencies (a few minutes the first time) ...",
+          flush=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"],
+                   check=True)
+    STAMP.write_text(wanted)
+    return python
+
+
+def run_lab(python: Path, extra: list[str]) -> int:
+    """Start JupyterLab on the notebooks folder."""
+    return subprocess.call([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *extra])
+
+
+def run_tests(python: Path, extra: list[str]) -> int:
+    """Unit tests and every notebook (nbval), in the small `ci` profile unless TL_PROFILE is set."""
+    env = dict(os.environ)
+    env.setdefault("TL_PROFILE", "ci")
+    env.setdefault("MPLBACKEND", "Agg")
+    print(f"Running tests with TL_PROFILE={env['TL_PROFILE']} ...", flush=True)
+    code = subprocess.call([str(python), "-m", "pytest", *extra], cwd=ROOT, env=env)
+    if code == 5:
+        print("pytest collected no tests: that is a failure, not a pass.")
+        return 1
+    return code
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("lab", "test", "setup"):
+        print(__doc__)
+        return 2
+    python = ensure_venv()
+    if argv[0] == "lab":
+        return run_lab(python, argv[1:])
+    if argv[0] == "test":
+        return run_tests(python, argv[1:])
+    print(f"Ready: {python}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

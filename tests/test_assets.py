@@ -1,0 +1,75 @@
+import shutil
+
+import numpy as np
+import pytest
+
+from tlhelpers import assets, backbones
+
+
+def test_prefetch_command_is_named():
+    assert assets.PREFETCH_COMMAND.format(profile="cpu") == "python -m tlhelpers fetch --profile cpu"
+
+
+def test_missing_weights_offline_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    monkeypatch.delenv("TL_ASSETS_DIR", raising=False)
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path)
+    with pytest.raises(assets.AssetNotAvailableError) as info:
+        backbones.load_backbone("mobilenet_v2", 128)
+    text = str(info.value)
+    assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_128_no_top.h5" in text
+    assert "https://storage.googleapis.com/" in text
+    assert "python -m tlhelpers fetch" in text
+
+
+def test_failed_download_is_explained_not_a_socket_traceback():
+    with pytest.raises(assets.AssetNotAvailableError, match="download failed"):
+        with assets.download_errors_explained("vgg16", "x.h5", "https://example.invalid/x.h5"):
+            raise Exception("URL fetch failure on https://example.invalid/x.h5: None -- [Errno -2]")
+
+
+def test_other_errors_pass_through():
+    with pytest.raises(KeyError):
+        with assets.download_errors_explained("vgg16", "x.h5", "u"):
+            raise KeyError("unrelated")
+
+
+def test_bundle_weights_are_copied_into_the_keras_cache(shared_assets, monkeypatch, tmp_path):
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path)
+    path = assets.ensure_weights("mobilenet_025", "mobilenet_2_5_224_tf_no_top.h5", "u")
+    assert path == tmp_path / "models" / "mobilenet_2_5_224_tf_no_top.h5"
+    assert assets.sha256_of(path) == assets.KNOWN_SHA256[path.name]
+
+
+def test_corrupted_cached_weights_are_detected(shared_assets, monkeypatch, tmp_path):
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path)
+    (tmp_path / "models").mkdir()
+    src = shared_assets / "keras-cache" / "models" / "mobilenet_2_5_224_tf_no_top.h5"
+    data = src.read_bytes()
+    (tmp_path / "models" / src.name).write_bytes(data[: len(data) // 2])
+    with pytest.raises(assets.AssetNotAvailableError, match="corrupted"):
+        assets.ensure_weights("mobilenet_025", src.name, "u")
+
+
+def test_real_imagenet_weights_load_offline(shared_assets):
+    pretrained = backbones.load_backbone("mobilenet_025", 96)
+    again = backbones.load_backbone("mobilenet_025", 96)
+    fresh = backbones.load_backbone("mobilenet_025", 96, weights=None)
+    k1, k2, k0 = (np.asarray(m.get_layer("conv1").kernel) for m in (pretrained, again, fresh))
+    assert np.array_equal(k1, k2)
+    assert not np.allclose(k1, k0)
+
+
+def test_course_cache_falls_back_when_not_writable(monkeypatch, tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("TL_CACHE_DIR", str(blocked / "sub"))
+    path = assets.course_cache_dir("features")
+    assert path.is_dir() and "tlhelpers-cache" in str(path)
+    assert "cannot write" in capsys.readouterr().out
+
+
+def test_bad_bundle_path_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setenv("TL_ASSETS_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(assets.AssetNotAvailableError, match="is not a folder"):
+        assets.assets_dir()

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from tlhelpers import backbones
+
+
+def test_registry_covers_the_course_backbones():
+    for name in ("mobilenet_v2", "mobilenet_025", "mobilenet_100", "vgg16", "resnet50",
+                 "efficientnet_b0"):
+        spec = backbones.get_spec(name)
+        assert spec.native_size == 224 and spec.description
+
+
+def test_unknown_backbone_lists_known_ones():
+    with pytest.raises(ValueError, match="Known backbones: mobilenet_v2"):
+        backbones.get_spec("alexnet")
+
+
+def test_weights_file_names_match_keras():
+    assert backbones.get_spec("mobilenet_025").weights_file(96)[0] == "mobilenet_2_5_224_tf_no_top.h5"
+    assert backbones.get_spec("mobilenet_025").weights_file(128)[0] == "mobilenet_2_5_128_tf_no_top.h5"
+    name, url = backbones.get_spec("mobilenet_v2").weights_file(128)
+    assert name == "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_128_no_top.h5"
+    assert url.endswith("/mobilenet_v2/" + name)
+    assert backbones.get_spec("vgg16").weights_file(96)[0].startswith("vgg16_weights")
+
+
+def test_too_small_image_is_refused():
+    with pytest.raises(ValueError, match="at least 32 px"):
+        backbones.check_image_size("mobilenet_v2", 16)
+
+
+def test_random_backbone_shapes():
+    base = backbones.load_backbone("mobilenet_025", 96, weights=None)
+    assert base.output_shape == (None, 3, 3, 256)
+    assert not base.trainable
+
+
+@pytest.mark.parametrize("name, low, high", [
+    ("mobilenet_v2", -1.0, 1.0),
+    ("mobilenet_025", -1.0, 1.0),
+    ("vgg16", -123.68, 255 - 103.939),   # BGR, ImageNet means subtracted
+    ("resnet50", -123.68, 255 - 103.939),
+    ("efficientnet_b0", 0.0, 255.0),     # rescaling is inside the model
+])
+def test_each_family_has_its_own_preprocessing(name, low, high):
+    pixels = np.array([[[[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]]]], np.float32)
+    out = np.asarray(backbones.get_spec(name).preprocess(pixels.copy()))
+    assert out.min() == pytest.approx(low, abs=1e-3)
+    assert out.max() == pytest.approx(high, abs=1e-3)

@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+from tlhelpers import backbones, models, pipeline, training
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path))
+    training.set_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
+    y = np.arange(24) % 3
+    base = backbones.load_backbone("mobilenet_025", 32, weights=None)
+    ds = pipeline.make_dataset(x, y, 32, "mobilenet_025", batch_size=8)
+    return base, ds, y
+
+
+def test_features_are_cached_and_reloaded(tiny, capsys):
+    base, ds, y = tiny
+    key = training.feature_cache_key("mobilenet_025", None, 32, "train", 24)
+    f1, l1 = training.extract_features(base, ds, cache_key=key, verbose=False)
+    assert f1.shape == (24, 256) and np.array_equal(l1, y)
+    f2, _ = training.extract_features(base, ds, cache_key=key)
+    assert "Loaded cached features" in capsys.readouterr().out
+    assert np.array_equal(f1, f2)
+
+
+def test_head_trained_on_features_stacks_on_the_base(tiny):
+    base, ds, y = tiny
+    feats, labels = training.extract_features(base, ds, verbose=False)
+    head = models.make_head(feats.shape[1], 3, units=(8,))
+    training.compile_model(head, 1e-2, verbose=False)
+    training.fit(head, (feats, labels), epochs=1, verbose=False)
+    model = training.stack(base, head)
+    probs, truth = training.predict_dataset(model, ds)
+    assert np.array_equal(truth, y)
+    np.testing.assert_allclose(probs, head.predict(feats, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_two_phase_history_records_the_boundary(tiny, capsys):
+    base, ds, y = tiny
+    feats, labels = training.extract_features(base, ds, verbose=False)
+    model = models.feature_extractor(base, 3, units=(8,))
+    history = training.fit_two_phase(model, ds, ds, head_epochs=2, fine_tune_epochs=1,
+                                     unfreeze_last=5, cached_features=(feats, labels, feats, labels))
+    assert history["fine_tune_start"] == 2 and len(history["accuracy"]) == 3
+    assert len(history["val_accuracy"]) == 3
+    out = capsys.readouterr().out
+    assert "learning rate 0.001" in out and "learning rate 0.0001" in out
+    assert "epoch   3" in out
+
+
+def test_end_to_end_two_phase_without_cache(tiny):
+    base, ds, _ = tiny
+    model = models.feature_extractor(base, 3, units=(8,))
+    history = training.fit_two_phase(model, ds, None, 1, 1, fine_tune_learning_rate=1e-5,
+                                     unfreeze_last=3, verbose=False)
+    assert history["fine_tune_start"] == 1 and len(history["loss"]) == 2
+
+
+def test_seed_makes_training_repeatable(tiny):
+    base, ds, y = tiny
+    feats, labels = training.extract_features(base, ds, verbose=False)
+    losses = []
+    for _ in range(2):
+        training.set_seed(7)
+        head = models.make_head(feats.shape[1], 3, units=(8,))
+        training.compile_model(head, verbose=False)
+        losses.append(training.fit(head, (feats, labels), epochs=2, verbose=False)["loss"])
+    assert losses[0] == losses[1]
+
+
+def test_strategy_on_this_machine_is_the_default():
+    import tensorflow as tf
+
+    assert training.strategy().num_replicas_in_sync == 1
+    assert isinstance(training.strategy(), tf.distribute.Strategy)
+
+
+def test_cache_key_names_everything():
+    key = training.feature_cache_key("vgg16", "imagenet", 128, "test", 1000, 1, preprocess="mobilenet_v2")
+    assert key == "vgg16-imagenet-128px-test-1000-seed1-pre_mobilenet_v2"
+
+
+def test_saved_head_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path))
+    head = models.make_head(4, 2, units=(3,))
+    training.save_head(head, "demo")
+    other = models.make_head(4, 2, units=(3,))
+    assert training.load_head(other, "demo")
+    for a, b in zip(head.get_weights(), other.get_weights()):
+        assert np.array_equal(a, b)
+    assert not training.load_head(other, "missing")

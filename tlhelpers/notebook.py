@@ -1,0 +1,54 @@
+"""The set-up every notebook runs first: seed, profile, versions.
+
+>>> from tlhelpers.notebook import start
+>>> profile = start(seed=42, profile="ci")   # doctest: +SKIP
+profile        : ci
+...
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+from tlhelpers.config import Profile, get_profile
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries the course depends on."""
+    import keras
+    import matplotlib
+    import numpy
+    import sklearn
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> Profile:
+    """Seed everything once, pick the profile, and print both with the library versions.
+
+    Returns the :class:`~tlhelpers.config.Profile` that the rest of the notebook reads.
+    """
+    import keras
+
+    active = get_profile(profile)
+    keras.utils.set_random_seed(seed)
+    if verbose:
+        print(active.describe())
+        print(f"seed           : {seed}")
+        print("versions       : " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    return active
