@@ -1,0 +1,205 @@
+"""Prefetch the weights and data a profile needs: for workshops with weak Wi-Fi.
+
+    python -m tlhelpers fetch --profile cpu            # into Keras's own cache
+    python -m tlhelpers fetch --profile cpu --to USB   # a bundle to copy to other laptops
+    python -m tlhelpers fetch --from USB               # install a bundle, no network
+
+Downloads resume where they stopped (HTTP range requests), and every file is checked:
+against its published checksum where one is known, else as a readable HDF5 or gzip file.
+A bundle has the layout of a Keras cache (``DIR/keras-cache/models``, ``.../datasets``);
+``TL_ASSETS_DIR=DIR`` makes the course use it directly.
+
+>>> [a.name for a in profile_assets("ci", include_data=False)]
+['mobilenet_025 weights (96 px)']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import http.client
+import os
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tlhelpers import assets
+from tlhelpers.backbones import get_spec
+from tlhelpers.config import get_profile
+
+#: Published checksums: Keras's own (md5) where it has them, and sha256 we measured.
+_MD5 = {
+    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": "6d6bbae143d832006294945121d1f1fc",
+    "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": "4d473c1dd8becc155b73f8504c6f6626",
+    "efficientnetb0_notop.h5": "50bc09e76180e00e4465e1a485ddc09d",
+}
+CIFAR10 = ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+           "datasets/cifar-10-batches-py-target_archive",
+           "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")
+FLOWERS = ("https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz",
+           "datasets/flower_photos_archive")
+
+
+class FetchError(RuntimeError):
+    """A download failed or a file did not pass its check."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    """One file to fetch: where from, where to (relative to a Keras cache), how to check it."""
+
+    name: str
+    url: str
+    relpath: str
+    sha256: str | None = None
+    md5: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The URL to use: ``TL_MIRROR_URL/relpath`` when a mirror is set (e.g. a
+        workshop server started with ``python -m http.server`` in a bundle's keras-cache)."""
+        mirror = os.environ.get("TL_MIRROR_URL", "").strip().rstrip("/")
+        return f"{mirror}/{self.relpath}" if mirror else self.url
+
+
+def weights_asset(backbone: str, image_size: int) -> Asset:
+    """The no-top ImageNet weights a backbone loads at this input size."""
+    fname, url = get_spec(backbone).weights_file(image_size)
+    return Asset(f"{backbone} weights ({image_size} px)", url, f"models/{fname}",
+                 sha256=assets.KNOWN_SHA256.get(fname), md5=_MD5.get(fname))
+
+
+def profile_assets(profile: str, backbones: list[str] | None = None,
+                   include_data: bool = True) -> list[Asset]:
+    """Everything a profile needs: its backbone's weights (plus any extra backbones) and data."""
+    prof = get_profile(profile, env={})
+    names = [prof.backbone, *(backbones or [])]
+    out = [weights_asset(b, prof.image_size) for b in dict.fromkeys(names)]
+    if include_data:
+        out.append(Asset("CIFAR-10 (163 MB)", CIFAR10[0], CIFAR10[1], sha256=CIFAR10[2]))
+        if profile != "ci":
+            out.append(Asset("TensorFlow flowers (218 MB)", *FLOWERS))
+    return out
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(path: Path, asset: Asset) -> str | None:
+    """None when the file is good, else a sentence saying what is wrong."""
+    if asset.sha256 and _digest(path, "sha256") != asset.sha256:
+        return f"sha256 of {path.name} does not match the published {asset.sha256[:12]}…"
+    if asset.md5 and _digest(path, "md5") != asset.md5:
+        return f"md5 of {path.name} does not match the published {asset.md5}"
+    head = path.read_bytes()[:8] if path.stat().st_size else b""
+    if path.suffix == ".h5" and head != b"\x89HDF\r\n\x1a\n":
+        return f"{path.name} is not an HDF5 weights file"
+    if path.name.endswith("_archive") and head[:2] != b"\x1f\x8b":
+        return f"{path.name} is not a gzip archive"
+    return None
+
+
+def download(url: str, dest: Path, progress: bool = True, chunk: int = 1 << 16) -> Path:
+    """Download ``url`` to ``dest``, resuming a ``dest.part`` left by an interrupted run."""
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    start = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={start}-"} if start else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            resumed = start and response.status == 206
+            total = int(response.headers.get("Content-Length", 0)) + (start if resumed else 0)
+            done = start if resumed else 0
+            with open(part, "ab" if resumed else "wb") as out:
+                while block := response.read(chunk):
+                    out.write(block)
+                    done += len(block)
+                    if progress and total:
+                        print(f"\r  {dest.name}: {done / 2**20:6.1f} / {total / 2**20:.1f} MB",
+                              end="", flush=True)
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+        raise FetchError(f"Could not download {url} ({err}). Check the network and run the "
+                         "same command again: it resumes where it stopped.") from None
+    if progress:
+        print()
+    if total and part.stat().st_size != total:
+        raise FetchError(f"{url} stopped after {part.stat().st_size:,} of {total:,} bytes. "
+                         "Run the same command again to resume.")
+    part.replace(dest)
+    return dest
+
+
+def fetch_one(asset: Asset, cache: Path, progress: bool = True) -> Path:
+    """Make ``cache/asset.relpath`` present and valid; re-download a corrupted copy once."""
+    dest = cache / asset.relpath
+    if dest.is_file() and verify(dest, asset) is None:
+        print(f"ok      {asset.name}: {dest}")
+        return dest
+    if dest.is_file():
+        print(f"corrupt {asset.name}: {verify(dest, asset)}; downloading it again")
+        dest.unlink()
+    for attempt in (1, 2):
+        print(f"fetch   {asset.name} from {asset.source}")
+        download(asset.source, dest, progress)
+        problem = verify(dest, asset)
+        if problem is None:
+            return dest
+        dest.unlink()
+        if attempt == 2:
+            raise FetchError(f"{problem}. The download is damaged twice: try another network.")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def install_bundle(bundle: Path, cache: Path) -> list[Path]:
+    """Copy a bundle's files into the Keras cache (no network)."""
+    source = bundle / "keras-cache"
+    if not source.is_dir():
+        raise FetchError(f"{bundle} is not a bundle: it has no keras-cache/ folder. Make one with "
+                         "'python -m tlhelpers fetch --profile cpu --to DIR'.")
+    copied = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        target = cache / path.relative_to(source)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point (``python -m tlhelpers fetch --help``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tlhelpers fetch",
+                                     description="Prefetch weights and data for a profile.")
+    parser.add_argument("--profile", default="cpu", help="ci, cpu or full (default: cpu)")
+    parser.add_argument("--backbone", action="append", default=[],
+                        help="also fetch this backbone's weights (repeatable)")
+    parser.add_argument("--to", type=Path, help="write a bundle to this folder instead")
+    parser.add_argument("--from", dest="source", type=Path, help="install a bundle (no network)")
+    parser.add_argument("--no-data", action="store_true", help="weights only")
+    args = parser.parse_args(argv)
+    cache = assets.keras_cache_dir()
+    try:
+        if args.source:
+            copied = install_bundle(args.source, cache)
+            print(f"Installed {len(copied)} file(s) from {args.source} into {cache}.")
+            return 0
+        target = args.to / "keras-cache" if args.to else cache
+        wanted = profile_assets(args.profile, args.backbone, include_data=not args.no_data)
+        for asset in wanted:
+            fetch_one(asset, target)
+    except (FetchError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"Done: {len(wanted)} asset(s) in {target}.")
+    if args.to:
+        print(f"Use it with TL_ASSETS_DIR={args.to} or 'python -m tlhelpers fetch --from {args.to}'.")
+    return 0
