@@ -48,3 +48,12 @@ def test_each_family_has_its_own_preprocessing(name, low, high):
     out = np.asarray(backbones.get_spec(name).preprocess(pixels.copy()))
     assert out.min() == pytest.approx(low, abs=1e-3)
     assert out.max() == pytest.approx(high, abs=1e-3)
+
+
+def test_offline_other_size_uses_native_weights_with_a_notice(shared_assets, capsys):
+    native = backbones.load_backbone("mobilenet_025", 96)       # the 224-px file
+    other = backbones.load_backbone("mobilenet_025", 128)       # its 128-px file is not offline
+    assert "using its 224-px weights" in capsys.readouterr().out
+    assert np.array_equal(np.asarray(native.get_layer("conv1").kernel),
+                          np.asarray(other.get_layer("conv1").kernel))
+    assert other.input_shape == (None, 128, 128, 3)

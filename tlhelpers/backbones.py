@@ -138,15 +138,49 @@ def load_backbone(
         raise ValueError(f"weights must be 'imagenet' or None, got {weights!r}.")
     fname, url = spec.weights_file(image_size)
     if weights == "imagenet":
-        assets.ensure_weights(spec.name, fname, url)
+        try:
+            assets.ensure_weights(spec.name, fname, url)
+        except assets.AssetNotAvailableError:
+            base = _native_weights_instead(spec, image_size)
+            if base is None:
+                raise
+            base.trainable = trainable
+            return base
+    base = _build(spec, image_size, weights)
+    base.trainable = trainable
+    return base
+
+
+def _build(spec: BackboneSpec, image_size: int, weights: str | None) -> keras.Model:
+    from tlhelpers import assets
+
+    fname, url = spec.weights_file(image_size)
     with warnings.catch_warnings():
         # Keras warns when it loads the native-size weights for another input size;
         # that is intended here (convolution weights do not depend on input size).
         warnings.filterwarnings("ignore", message=".*will be loaded as the default.*")
         with assets.download_errors_explained(spec.name, fname, url):
-            base = spec.constructor(
+            return spec.constructor(
                 include_top=False, weights=weights,
                 input_shape=(image_size, image_size, 3), **dict(spec.kwargs),
             )
-    base.trainable = trainable
+
+
+def _native_weights_instead(spec: BackboneSpec, image_size: int) -> keras.Model | None:
+    """Offline (only then is a file missing here), when the weights published for this size
+    are absent but the native-size ones are present: use those (convolution weights fit any input size), with a notice."""
+    from tlhelpers import assets
+
+    native_file, native_url = spec.weights_file(spec.native_size)
+    if image_size == spec.native_size or native_file == spec.weights_file(image_size)[0]:
+        return None
+    try:
+        assets.ensure_weights(spec.name, native_file, native_url)
+    except assets.AssetNotAvailableError:
+        return None
+    print(f"Notice: no {image_size}-px ImageNet weights of {spec.name} offline; using its "
+          f"{spec.native_size}-px weights ({native_file}) at {image_size} px.")
+    donor = _build(spec, spec.native_size, "imagenet")
+    base = _build(spec, image_size, None)
+    base.set_weights(donor.get_weights())
     return base

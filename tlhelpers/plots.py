@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .plots_models import _new_figure
 from .plots_models import (
     PHASE_LABEL,
     _grid,
@@ -227,7 +227,7 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str], 
 
     side = min(max(4.5, 0.45 * k + 2.0), 12.0)
     names = list(class_names) if k <= 40 else "auto"  # seaborn thins out long label lists
-    fig, (ax_cm, ax_bar) = plt.subplots(1, 2, figsize=(2 * side + 1.5, side),
+    fig, (ax_cm, ax_bar) = _new_figure(1, 2, figsize=(2 * side + 1.5, side),
                                         gridspec_kw={"width_ratios": [1.35, 1]}, layout="constrained")
     sns.heatmap(shown, ax=ax_cm, cmap="Blues", annot=k <= 20, fmt=".2f" if normalize else "d",
                 vmin=0, vmax=1 if normalize else None, square=True, cbar=True,

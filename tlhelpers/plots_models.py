@@ -12,13 +12,42 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 PHASE_LABEL = "fine-tuning starts"
+
+
+def _ensure_png_display() -> None:
+    """In IPython/Jupyter, make a returned Figure display as a PNG.
+
+    Figures made without pyplot do not activate the inline backend, which is what
+    normally registers that display; without it a cell shows only "<Figure size ...>".
+    An existing registration (inline backend, ipympl, %config) is left untouched.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:  # pragma: no cover - IPython is not required outside notebooks
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    png = ip.display_formatter.formatters["image/png"]
+    if Figure in png.type_printers:
+        return
+    png.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
+def _new_figure(*grid: int, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
+    """A figure and its axes, made without pyplot: nothing is left open in pyplot's
+    registry, so Jupyter draws only the figure the notebook returns (once)."""
+    _ensure_png_display()
+    layout = kwargs.pop("layout", None)
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def _grid(n: int, ncols: int, cell: float = 1.7, title: str | None = None) -> tuple[Figure, list[Axes]]:
@@ -29,7 +58,7 @@ def _grid(n: int, ncols: int, cell: float = 1.7, title: str | None = None) -> tu
         raise ValueError(f"ncols must be >= 1, got {ncols}")
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(cell * ncols, cell * nrows + 0.4 * bool(title)),
+    fig, axes = _new_figure(nrows, ncols, figsize=(cell * ncols, cell * nrows + 0.4 * bool(title)),
                              squeeze=False, layout="constrained")
     flat = list(axes.ravel())
     for ax in flat[n:]:
@@ -73,7 +102,7 @@ def plot_history(history: dict, title: str | None = None) -> Figure:
     >>> fig = plot_history({"accuracy": [.5, .7], "loss": [1., .6], "val_accuracy": [.6, .65]})
     """
     history = getattr(history, "history", history)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, axes = _new_figure(1, 2, figsize=(11, 4), layout="constrained")
     n_epochs = None
     for ax, key, name in zip(axes, ("accuracy", "loss"), ("Accuracy", "Loss")):
         train = _series(history, key)
@@ -111,7 +140,7 @@ def compare_histories(histories: dict[str, dict], metric: str = "val_accuracy",
     if not histories:
         raise ValueError("histories is empty; expected a dict {run name: history dict}")
     loss_key = "val_loss" if metric.startswith("val_") else "loss"
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    fig, axes = _new_figure(1, 2, figsize=(12, 4.5), layout="constrained")
     for i, (run, hist) in enumerate(histories.items()):
         hist = getattr(hist, "history", hist)
         color = f"C{i % 10}"
@@ -175,7 +204,7 @@ def show_activations(activations: dict[str, np.ndarray], n_channels: int = 8,
         maps[name] = a
     ncols = min(n_channels, max(a.shape[2] for a in maps.values()))
     size = (1.6 * ncols + 0.8, 1.7 * len(maps) + 0.4 * bool(title))
-    fig, axes = plt.subplots(len(maps), ncols, figsize=size, squeeze=False, layout="constrained")
+    fig, axes = _new_figure(len(maps), ncols, figsize=size, squeeze=False, layout="constrained")
     for row, (name, a) in zip(axes, maps.items()):
         for j, ax in enumerate(row):
             if j >= a.shape[2]:
@@ -206,7 +235,7 @@ def plot_results(results: dict[str, float], title: str | None = None, ylabel: st
         raise ValueError("results is empty; expected a dict {run name: value}")
     names = list(results) + [k for k in (reference or {}) if k not in results]
     x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(names) + 2), 4.5), layout="constrained")
+    fig, ax = _new_figure(figsize=(max(6.0, 1.3 * len(names) + 2), 4.5), layout="constrained")
     groups = [("this run", results, {})]
     if reference is not None:
         groups.append(("reported by the original lesson", reference,
@@ -246,7 +275,7 @@ def plot_lines(x: Sequence[float], series: dict[str, list[float]], xlabel: str, 
     """
     if not series:
         raise ValueError("series is empty; expected a dict {name: values}")
-    fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fig, ax = _new_figure(figsize=(7, 4.5), layout="constrained")
     for name, values in series.items():
         _check_same_length(x=x, **{f"series[{name!r}]": values})
         ax.plot(x, values, marker="o", label=name)
@@ -277,7 +306,7 @@ def plot_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[str], 
     for name, values, log in (("x", x, logx), ("y", y, logy)):
         if log and np.any(np.asarray(values, dtype=float) <= 0):
             raise ValueError(f"log scale needs positive {name} values, got min {np.min(values)}")
-    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
+    fig, ax = _new_figure(figsize=(7.5, 5), layout="constrained")
     ax.scatter(x, y, s=30, zorder=3)
     for xi, yi, text in zip(x, y, labels):
         ax.annotate(str(text), (xi, yi), xytext=(4, 4), textcoords="offset points", fontsize=8)

@@ -85,7 +85,8 @@ def fit(model, train, validation=None, epochs: int = 5, verbose: bool = True, **
 
 
 def _pooled_features(base: keras.Model):
-    @tf.function(reduce_retracing=True)
+    # One fixed signature (any batch size): traced once, so no retracing warnings.
+    @tf.function(input_signature=[tf.TensorSpec((None, *base.input_shape[1:]), tf.float32)])
     def run(x):
         return tf.reduce_mean(base(x, training=False), axis=(1, 2))
 
