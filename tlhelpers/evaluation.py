@@ -1,0 +1,298 @@
+"""Evaluating a trained classifier and keeping results across notebooks.
+
+Two halves:
+
+- *Evaluation*: test accuracy, a classification report (text or DataFrame) and
+  per-class accuracy, from true labels and predicted probabilities (or class ids).
+- *Results*: a small JSON file in the course cache (one section per profile) where a
+  notebook saves its headline numbers, so a later notebook can put them in one table
+  next to the figures that the original lesson reported, labelled as such.
+
+>>> import numpy as np
+>>> from tlhelpers.evaluation import accuracy
+>>> accuracy([0, 1, 1], np.array([[.9, .1], [.2, .8], [.7, .3]]))
+0.6666666666666666
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tlhelpers import assets
+
+#: Test accuracies reported by the original lesson (VGG16 / MobileNetV2 era), with the
+#: conditions they were measured under. Shown next to this run's numbers, never mixed in.
+LESSON_REPORTED = {"scratch": 0.612, "feature extraction": 0.809, "fine-tuning": 0.854}
+LESSON_CONDITIONS = "5,000 train / 1,000 test images, 224 px"
+REPORTED_COLUMN = f"original lesson, reported ({LESSON_CONDITIONS})"
+RESULTS_FILE = "results.json"
+
+
+def _class_ids(y: Any, name: str) -> np.ndarray:
+    """Class ids from ids (N,) or probabilities / one-hot (N, C)."""
+    arr = np.asarray(y)
+    if arr.ndim == 2:
+        return arr.argmax(axis=1).astype(int)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be class ids (N,) or probabilities (N, C); got shape {arr.shape}.")
+    return arr.astype(int)
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    t, p = _class_ids(y_true, "y_true"), _class_ids(y_pred, "y_pred")
+    if len(t) != len(p):
+        raise ValueError(f"y_true has {len(t)} entries but y_pred has {len(p)}: pass one prediction per label.")
+    if len(t) == 0:
+        raise ValueError("y_true is empty: evaluate on at least one example.")
+    return t, p
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Fraction of correct predictions; ``y_pred`` may be class ids or probabilities.
+
+    >>> accuracy([0, 1], [0, 0])
+    0.5
+    """
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(t == p))
+
+
+def standard_error(acc: float, n: int) -> float:
+    """Binomial standard error of an accuracy measured on ``n`` examples.
+
+    >>> round(standard_error(0.5, 100), 3)
+    0.05
+    """
+    if n < 1:
+        raise ValueError(f"n must be a positive number of examples, got {n}.")
+    return math.sqrt(max(acc * (1.0 - acc), 0.0) / n)
+
+
+def per_class_accuracy(y_true: Any, y_pred: Any, class_names: Sequence[str]) -> pd.Series:
+    """Accuracy (recall) of each class, as a Series indexed by class name (NaN if absent).
+
+    >>> per_class_accuracy([0, 0, 1], [0, 1, 1], ["cat", "dog"]).tolist()
+    [0.5, 1.0]
+    """
+    t, p = _pair(y_true, y_pred)
+    values = []
+    for k in range(len(class_names)):
+        mask = t == k
+        values.append(float(np.mean(p[mask] == k)) if mask.any() else float("nan"))
+    return pd.Series(values, index=list(class_names), name="accuracy")
+
+
+def classification_report_frame(y_true: Any, y_pred: Any, class_names: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class (plus averages) as a DataFrame."""
+    from sklearn.metrics import classification_report
+
+    t, p = _pair(y_true, y_pred)
+    report = classification_report(t, p, labels=list(range(len(class_names))),
+                                   target_names=list(class_names), output_dict=True, zero_division=0)
+    frame = pd.DataFrame(report).T
+    frame["support"] = frame["support"].astype(int)
+    return frame.round(3)
+
+
+def classification_report_text(y_true: Any, y_pred: Any, class_names: Sequence[str], digits: int = 3) -> str:
+    """The same report as scikit-learn prints it (a fixed-width text table)."""
+    from sklearn.metrics import classification_report
+
+    t, p = _pair(y_true, y_pred)
+    return classification_report(t, p, labels=list(range(len(class_names))),
+                                 target_names=list(class_names), digits=digits, zero_division=0)
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """Predictions of one model on one data set, with the usual summaries.
+
+    >>> ev = Evaluation(np.array([[.9, .1], [.4, .6]]), np.array([0, 0]), ("cat", "dog"))
+    >>> ev.accuracy, ev.n
+    (0.5, 2)
+    """
+
+    probs: np.ndarray
+    y_true: np.ndarray
+    class_names: tuple[str, ...]
+
+    @property
+    def y_pred(self) -> np.ndarray:
+        return _class_ids(self.probs, "probs")
+
+    @property
+    def n(self) -> int:
+        return len(self.y_true)
+
+    @property
+    def accuracy(self) -> float:
+        return accuracy(self.y_true, self.probs)
+
+    def per_class(self) -> pd.Series:
+        return per_class_accuracy(self.y_true, self.probs, self.class_names)
+
+    def report(self) -> str:
+        return classification_report_text(self.y_true, self.probs, self.class_names)
+
+    def report_frame(self) -> pd.DataFrame:
+        return classification_report_frame(self.y_true, self.probs, self.class_names)
+
+    def summary(self) -> str:
+        """One line: accuracy, its standard error and the number of images."""
+        se = standard_error(self.accuracy, self.n)
+        return (f"accuracy {self.accuracy:.3f} on {self.n} images "
+                f"(standard error about {se:.3f}; one image = {1 / self.n:.3f})")
+
+
+def evaluate(model, dataset, class_names: Sequence[str]) -> Evaluation:
+    """Run ``model`` (in inference mode) over a ``tf.data`` dataset of (images, labels).
+
+    Use it once on the test set, at the end; choices are made on the validation split.
+    """
+    from tlhelpers.training import predict_dataset
+
+    probs, labels = predict_dataset(model, dataset)
+    if probs.ndim != 2 or probs.shape[1] != len(class_names):
+        raise ValueError(f"The model outputs shape {probs.shape} but there are {len(class_names)} "
+                         "class names: pass the class names the model was trained on.")
+    return Evaluation(probs, labels.astype(int), tuple(class_names))
+
+
+def compare_sentence(name_a: str, acc_a: float, name_b: str, acc_b: float, n: int,
+                     what: str = "validation accuracy") -> str:
+    """A sentence comparing two accuracies on the same ``n`` examples, honest about noise.
+
+    A gap smaller than twice the larger standard error is called "within the noise".
+
+    >>> compare_sentence("A", 0.80, "B", 0.60, 1000)
+    'In this run, A reaches a validation accuracy of 0.800 and B 0.600 (n = 1000): A is ahead by 0.200, more than twice the standard error (0.015), so the gap is unlikely to be noise.'
+    """
+    se = max(standard_error(acc_a, n), standard_error(acc_b, n))
+    gap = acc_a - acc_b
+    first = (f"In this run, {name_a} reaches a {what} of {acc_a:.3f} and {name_b} {acc_b:.3f} "
+             f"(n = {n}): ")
+    if gap == 0:
+        return first + "they are tied."
+    leader = name_a if gap > 0 else name_b
+    if abs(gap) > 2 * se:
+        verdict = (f"more than twice the standard error ({se:.3f}), so the gap is unlikely "
+                   "to be noise.")
+    else:
+        verdict = (f"within twice the standard error ({se:.3f}), so this run cannot tell them "
+                   "apart: on so few images the gap may be noise.")
+    return first + f"{leader} is ahead by {abs(gap):.3f}, " + verdict
+
+
+# ---------------------------------------------------------------- results across notebooks
+
+def run_tag(profile=None) -> str:
+    """The key under which results of one kind of run are stored (profile, backbone, sizes).
+
+    >>> from tlhelpers.config import get_profile
+    >>> run_tag(get_profile("ci", env={}))
+    'ci-mobilenet_025-96px-300train-200test-2ep'
+    """
+    if profile is None:
+        from tlhelpers.config import get_profile
+
+        profile = get_profile()
+    return (f"{profile.name}-{profile.backbone}-{profile.image_size}px-{profile.train_size}train-"
+            f"{profile.test_size}test-{profile.epochs}ep")
+
+
+def results_path() -> Path:
+    """The JSON file in the course cache (``TL_CACHE_DIR``) that holds saved results."""
+    return assets.course_cache_dir() / RESULTS_FILE
+
+
+def _read_all() -> dict:
+    path = results_path()
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, OSError):
+        print(f"Notice: {path} is unreadable; starting a fresh results file.")
+        return {}
+
+
+def save_result(notebook: str, name: str, value: float, metric: str = "test accuracy",
+                profile=None) -> Path:
+    """Store ``value`` (e.g. a test accuracy) under the active profile's :func:`run_tag`.
+
+    ``notebook`` is the notebook number ("03"); ``name`` what was measured
+    ("feature extraction"). Saving again replaces the old value.
+
+    >>> save_result("05", "scratch", 0.41)   # doctest: +SKIP
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"value must be a finite number, got {value!r}.")
+    everything = _read_all()
+    section = everything.setdefault(run_tag(profile), {})
+    section[f"{notebook}/{name}"] = dict(
+        notebook=str(notebook), name=str(name), value=value, metric=metric,
+        saved=datetime.datetime.now().isoformat(timespec="seconds"))
+    path = results_path()
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(everything, indent=2, sort_keys=True))
+    tmp.replace(path)  # atomic: a reader never sees half a file
+    return path
+
+
+def load_results(notebook: str | None = None, profile=None) -> dict[str, float]:
+    """Saved results of the active profile as ``{name: value}`` (optionally one notebook's).
+
+    Empty when nothing was saved (for example when that notebook was not run yet).
+
+    >>> load_results("05").get("scratch")   # doctest: +SKIP
+    0.41
+    """
+    section = _read_all().get(run_tag(profile), {})
+    return {entry["name"]: float(entry["value"]) for entry in section.values()
+            if notebook is None or entry["notebook"] == str(notebook)}
+
+
+def find_result(results: Mapping[str, float], name: str) -> float | None:
+    """The value saved as ``name``, else the first whose name contains it, else None.
+
+    >>> find_result({"CNN from scratch": 0.4}, "scratch")
+    0.4
+    """
+    if name in results:
+        return float(results[name])
+    for key, value in results.items():
+        if name.lower() in key.lower():
+            return float(value)
+    return None
+
+
+def results_table(this_run: Mapping[str, float], reported: Mapping[str, float] | None = None,
+                  n_test: int | None = None) -> pd.DataFrame:
+    """This run's numbers next to the original lesson's *reported* figures, one row per method.
+
+    Rows are the union of both mappings (this run first); a missing value is NaN. With
+    ``n_test`` a column gives the standard error of this run's accuracies.
+
+    >>> results_table({"feature extraction": 0.5}).columns.tolist()[0]
+    'this run'
+    """
+    reported = LESSON_REPORTED if reported is None else reported
+    names = list(this_run) + [k for k in reported if k not in this_run]
+    frame = pd.DataFrame(
+        {"this run": [this_run.get(k, np.nan) for k in names],
+         REPORTED_COLUMN: [reported.get(k, np.nan) for k in names]},
+        index=pd.Index(names, name="method"), dtype=float)
+    if n_test:
+        frame.insert(1, "± standard error", [standard_error(v, n_test) if np.isfinite(v) else np.nan
+                                             for v in frame["this run"]])
+    return frame.round(3)
