@@ -1,0 +1,78 @@
+"""Tests for tlhelpers.augment (random weights, tiny images)."""
+
+import numpy as np
+import pytest
+
+from tlhelpers import augment
+
+
+def test_make_augmentation_leaves_out_zero_strengths():
+    aug = augment.make_augmentation(flip=False, rotation=0.0, zoom=0.2, contrast=0.3)
+    assert [layer.name for layer in aug.layers] == ["zoom", "contrast"]
+    assert len(augment.make_augmentation(**augment.DEFAULT_STRENGTHS).layers) == 6
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(rotation=2.0), "rotation strength"),
+                                            (dict(contrast=-0.1), "contrast strength"),
+                                            (dict(flip="diagonal"), "flip must be")])
+def test_make_augmentation_rejects_bad_strengths(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        augment.make_augmentation(**kwargs)
+
+
+def test_augmentation_keeps_range_and_is_identity_at_inference():
+    x = np.random.default_rng(0).uniform(0, 255, (4, 24, 24, 3)).astype("float32")
+    aug = augment.make_augmentation(**augment.DEFAULT_STRENGTHS, seed=1)
+    out = np.asarray(aug(x, training=True))
+    assert out.shape == x.shape
+    assert out.min() >= 0.0 and out.max() <= 255.0 + 1e-3
+    assert not np.allclose(out, x)
+    np.testing.assert_allclose(np.asarray(aug(x, training=False)), x)
+
+
+def test_backbone_preprocess_matches_preprocess_input():
+    from tlhelpers.backbones import get_spec
+
+    x = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
+    layer = augment.BackbonePreprocess("mobilenet_v2")
+    np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(get_spec("mobilenet_v2").preprocess(x.copy())),
+                               rtol=1e-6)
+    assert layer.get_config()["backbone"] == "mobilenet_v2"
+
+
+def test_augmented_model_order_and_shapes():
+    from tlhelpers.backbones import load_backbone
+
+    base = load_backbone("mobilenet_025", 32, weights=None)
+    model = augment.augmented_model(base, "mobilenet_025", 10, augment.make_augmentation(rotation=0.1),
+                                    units=(8,), dropout=0.0)
+    from tlhelpers.models import find_base
+
+    names = [layer.name for layer in model.layers]
+    assert names.index("rotation") < names.index("preprocess") < names.index(f"{base.name}_inference")
+    assert names[-1] == "head" and not base.trainable
+    assert find_base(model) is base  # unfreeze() can still find the pretrained base
+    assert model.predict(np.zeros((2, 32, 32, 3), "float32"), verbose=0).shape == (2, 10)
+    plain = augment.augmented_model(base, "mobilenet_025", 10, None, units=(8,), dropout=0.0)
+    assert "rotation" not in [layer.name for layer in plain.layers]
+
+
+def test_explorer_static_fallback_returns_figure(monkeypatch):
+    from matplotlib.figure import Figure
+
+    monkeypatch.setenv("TL_WIDGETS", "0")
+    assert not augment.widgets_available()
+    image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    fig = augment.augmentation_explorer(image, {"rotation": 0.2}, n=4)
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    with pytest.raises(ValueError, match="Unknown augmentation"):
+        augment.augmentation_explorer(image, {"blur": 0.1}, use_widgets=False)
+
+
+def test_explorer_with_widgets_builds_sliders():
+    pytest.importorskip("ipywidgets")
+    image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    box = augment.augmentation_explorer(image, n=2, use_widgets=True)
+    controls = box.children[0].children[0].children
+    assert {c.description for c in controls} == set(augment.DEFAULT_STRENGTHS)
+    controls[1].value = 0.3  # moving a slider redraws without error

@@ -1,0 +1,190 @@
+"""Data augmentation with Keras preprocessing layers, placed INSIDE the model.
+
+The model takes raw [0, 255] pixels and runs, in this order::
+
+    augmentation layers -> BackbonePreprocess -> base(training=False) -> pooling -> head
+
+Augmentation first, because its layers (RandomContrast, RandomBrightness) assume and
+clip to the [0, 255] range; the backbone's ``preprocess_input`` comes after, exactly
+as at inference time. The random layers act only when ``training=True`` (in ``fit``);
+in ``predict``/``evaluate`` they pass images through unchanged.
+
+>>> from tlhelpers.augment import make_augmentation
+>>> aug = make_augmentation(rotation=0.05, zoom=0.1)
+>>> [layer.name for layer in aug.layers]
+['flip', 'rotation', 'zoom']
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers
+
+#: Strengths used when none are given: mild enough to keep a 32-px object recognisable.
+DEFAULT_STRENGTHS: dict[str, Any] = dict(flip=True, rotation=0.05, zoom=0.1, translation=0.1,
+                                         contrast=0.2, brightness=0.1)
+#: Slider ranges (min, max, step) for the explorer.
+SLIDER_RANGES = dict(rotation=(0.0, 0.5, 0.01), zoom=(0.0, 0.5, 0.05), translation=(0.0, 0.4, 0.05),
+                     contrast=(0.0, 0.9, 0.05), brightness=(0.0, 0.6, 0.05))
+
+
+def _check_strength(name: str, value: float, high: float) -> float:
+    value = float(value)
+    if not 0.0 <= value <= high:
+        raise ValueError(f"{name} strength must be between 0 and {high}, got {value}. Use 0 to switch it off.")
+    return value
+
+
+def make_augmentation(flip: bool | str = True, rotation: float = 0.0, zoom: float = 0.0,
+                      translation: float = 0.0, contrast: float = 0.0, brightness: float = 0.0,
+                      seed: int | None = None) -> keras.Sequential:
+    """A ``keras.Sequential`` of random layers for raw [0, 255] images; a strength of 0 leaves a layer out.
+
+    - ``flip``: True/"horizontal" (left-right mirror: a mirrored car is still a car;
+      upside-down is not, so no vertical flip), "horizontal_and_vertical", or False.
+    - ``rotation``: fraction of a full turn, e.g. 0.05 = up to +/-18 degrees.
+    - ``zoom`` / ``translation``: fraction of the height and width (+/-).
+    - ``contrast`` / ``brightness``: relative change, clipped to [0, 255].
+
+    Gaps created by rotating, zooming out or shifting are filled by reflection.
+
+    >>> len(make_augmentation(**DEFAULT_STRENGTHS).layers)
+    6
+    """
+    if flip is True:
+        flip = "horizontal"
+    if flip not in (False, None, "horizontal", "vertical", "horizontal_and_vertical"):
+        raise ValueError(f"flip must be True, False, 'horizontal', 'vertical' or 'horizontal_and_vertical'; "
+                         f"got {flip!r}.")
+    stack = []
+    if flip:
+        stack.append(layers.RandomFlip(flip, seed=seed, name="flip"))
+    if _check_strength("rotation", rotation, 0.5):
+        stack.append(layers.RandomRotation(rotation, seed=seed, name="rotation"))
+    if _check_strength("zoom", zoom, 0.9):
+        stack.append(layers.RandomZoom(zoom, zoom, seed=seed, name="zoom"))
+    if _check_strength("translation", translation, 0.5):
+        stack.append(layers.RandomTranslation(translation, translation, seed=seed, name="translation"))
+    if _check_strength("contrast", contrast, 0.99):
+        stack.append(layers.RandomContrast(contrast, value_range=(0, 255), seed=seed, name="contrast"))
+    if _check_strength("brightness", brightness, 1.0):
+        stack.append(layers.RandomBrightness(brightness, value_range=(0, 255), seed=seed, name="brightness"))
+    return keras.Sequential(stack, name="augmentation")
+
+
+@keras.saving.register_keras_serializable(package="tlhelpers")
+class BackbonePreprocess(layers.Layer):
+    """A layer that applies a backbone's own ``preprocess_input`` (raw [0, 255] -> what the base expects).
+
+    Being a layer, it travels with the model: a saved model takes raw pixels.
+
+    >>> import numpy as np
+    >>> float(BackbonePreprocess("mobilenet_v2")(np.full((1, 2, 2, 3), 255.0)).numpy().max())
+    1.0
+    """
+
+    def __init__(self, backbone: str, **kwargs):
+        kwargs.setdefault("name", "preprocess")
+        super().__init__(**kwargs)
+        from tlhelpers.backbones import get_spec
+
+        self.backbone = backbone
+        self._fn = get_spec(backbone).preprocess
+
+    def call(self, inputs):
+        return self._fn(keras.ops.cast(inputs, "float32"))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "backbone": self.backbone}
+
+
+def augmented_model(base: keras.Model, backbone: str, num_classes: int,
+                    augmentation: keras.Model | None = None, **head_kwargs) -> keras.Model:
+    """Raw pixels -> [augmentation] -> BackbonePreprocess -> frozen base(training=False) -> pooling -> head.
+
+    ``augmentation`` is a ``keras.Sequential`` of random layers (:func:`make_augmentation`);
+    ``augmentation=None`` builds the same model without augmentation (for comparisons).
+    The head is the last layer, named "head", as in :func:`tlhelpers.models.feature_extractor`.
+    """
+    from tlhelpers.models import InferenceMode, make_head
+
+    base.trainable = False
+    inputs = keras.Input(shape=base.input_shape[1:], name="raw_image")
+    x = inputs
+    # The random layers go in one by one (not as a nested model), so that
+    # tlhelpers.models.find_base / unfreeze still find the pretrained base.
+    for layer in (augmentation.layers if augmentation is not None else []):
+        x = layer(x)
+    x = BackbonePreprocess(backbone)(x)
+    x = InferenceMode(base)(x)  # training=False, pinned even during fit (Keras 3)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = make_head(base.output_shape[-1], num_classes, **head_kwargs)(x)
+    suffix = "augmented" if augmentation is not None else "plain"
+    return keras.Model(inputs, outputs, name=f"{base.name}_{suffix}")
+
+
+def _draw(image: np.ndarray, strengths: dict, n: int, ncols: int, seed: int | None):
+    from tlhelpers import plots
+
+    aug = make_augmentation(**strengths, seed=seed)
+    words = ", ".join(f"{k} {v:g}" if not isinstance(v, bool) else f"{k} {'on' if v else 'off'}"
+                      for k, v in strengths.items())
+    return plots.show_augmentations(image, aug, n=n, ncols=ncols, title=words)
+
+
+def widgets_available() -> bool:
+    """True when ipywidgets can be imported and ``TL_WIDGETS`` is not set to 0."""
+    if os.environ.get("TL_WIDGETS", "").strip() == "0":
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def augmentation_explorer(image: np.ndarray, strengths: dict | None = None, n: int = 8, ncols: int = 4,
+                          use_widgets: bool | None = None, seed: int | None = None):
+    """Sliders for each augmentation's strength that redraw a grid of augmented ``image``.
+
+    ``image`` is raw pixels (H, W, 3) in [0, 255]. Without ipywidgets (or with
+    ``use_widgets=False`` or ``TL_WIDGETS=0``) it returns a static figure at the given
+    strengths instead, so it never fails in a headless run. Returns the widget box or
+    the figure; in a notebook, end the cell with it to display it.
+    """
+    strengths = {**DEFAULT_STRENGTHS, **(strengths or {})}
+    unknown = set(strengths) - set(DEFAULT_STRENGTHS)
+    if unknown:
+        raise ValueError(f"Unknown augmentation(s) {sorted(unknown)}; use {sorted(DEFAULT_STRENGTHS)}.")
+    if use_widgets is None:
+        use_widgets = widgets_available()
+    if not use_widgets:
+        return _draw(image, strengths, n, ncols, seed)
+
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    controls = {"flip": w.Checkbox(value=bool(strengths["flip"]), description="flip")}
+    for name, (low, high, step) in SLIDER_RANGES.items():
+        controls[name] = w.FloatSlider(value=float(strengths[name]), min=low, max=high, step=step,
+                                       description=name, continuous_update=False)
+    again = w.Button(description="new random draws")
+    out = w.Output()
+
+    def redraw(*_):
+        with out:
+            out.clear_output(wait=True)
+            fig = _draw(image, {k: c.value for k, c in controls.items()}, n, ncols, seed)
+            display(fig)
+            plt.close(fig)
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
+    again.on_click(redraw)
+    redraw()
+    return w.VBox([w.HBox([w.VBox(list(controls.values())), again]), out])
