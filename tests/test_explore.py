@@ -1,0 +1,58 @@
+"""Tests of tlhelpers.explore: the pure functions and the static fallbacks of the explorers."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from tlhelpers import explore
+from tlhelpers.backbones import load_backbone
+from tlhelpers.models import feature_extractor, find_base
+
+
+@pytest.fixture(scope="module")
+def model():
+    return feature_extractor(load_backbone("mobilenet_025", 64, weights=None), 3)
+
+
+def _flags(m):
+    return [layer.trainable for layer in explore._all_layers(m)]
+
+
+def test_freezing_summary_counts_and_restores(model):
+    before, n_weights = _flags(model), len(model.trainable_weights)
+    s0, s10, s_all = (explore.freezing_summary(model, n) for n in (0, 10, len(find_base(model).layers)))
+    assert s0.trainable_params < s10.trainable_params < s_all.trainable_params
+    assert s10.batchnorm_kept_frozen > 0 and "Unfreeze the last 10" in str(s10)
+    assert s10.table.totals["trainable_params"] == s10.trainable_params
+    assert _flags(model) == before and len(model.trainable_weights) == n_weights
+
+
+def test_freezing_explorer_static_fallback(model, capsys, monkeypatch):
+    monkeypatch.setenv("TL_NO_WIDGETS", "1")
+    explore.freezing_explorer(model, steps=[0, 5])
+    out = capsys.readouterr().out
+    assert "last 0 base layers" in out and "last 5 base layers" in out
+
+
+def test_select_and_browse_predictions():
+    y = np.array([0, 0, 0, 1])
+    probs = np.array([[.9, .1], [.2, .8], [.4, .6], [.1, .9]])
+    assert explore.select_predictions(y, probs, 0, "misses").tolist() == [1, 2]
+    assert explore.select_predictions(y, probs, 0, "hits").tolist() == [0]
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    fig = explore.browse_predictions(images, y, probs, ["cat", "dog"], 0, "misses")
+    assert isinstance(fig, Figure) and "2 misses" in fig._suptitle.get_text()
+    empty = explore.browse_predictions(images, y, probs, ["cat", "dog"], 1, "misses")
+    assert "No misses" in empty.axes[0].texts[0].get_text()
+    with pytest.raises(ValueError, match="class_id"):
+        explore.browse_predictions(images, y, probs, ["cat", "dog"], 5)
+    with pytest.raises(ValueError, match="show"):
+        explore.select_predictions(y, probs, 0, "errors")
+
+
+def test_prediction_browser_static_fallback(monkeypatch, capsys):
+    monkeypatch.setenv("TL_NO_WIDGETS", "1")
+    y = np.array([0, 1, 1])
+    probs = np.array([[.9, .1], [.8, .2], [.3, .7]])
+    explore.prediction_browser(np.zeros((3, 8, 8, 3), np.uint8), y, probs, ["cat", "dog"])
+    assert not explore.widgets_available()

@@ -1,0 +1,203 @@
+"""Interactive explorers (ipywidgets) with a plain, testable function behind each one.
+
+- :func:`freezing_summary` / :func:`freezing_explorer`: unfreeze the top *n* layers of
+  the base and see the trainable parameters change (the model is restored afterwards).
+- :func:`browse_predictions` / :func:`prediction_browser`: pick a class and see the
+  model's hits and misses on it, with their confidences.
+
+Without ipywidgets, or outside a live Jupyter kernel, the explorers print or draw a
+static overview instead.
+
+>>> from tlhelpers.models import scratch_cnn
+>>> freezing_summary(scratch_cnn(), 0).trainable_params     # no nested base: all trains
+65930
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+
+from tlhelpers.models import find_base, unfreeze
+from tlhelpers.trainability import TrainabilityTable, trainability_table
+
+
+def widgets_available() -> bool:
+    """True in a live Jupyter kernel with ipywidgets installed (``TL_NO_WIDGETS=1`` turns it off)."""
+    if os.environ.get("TL_NO_WIDGETS", "").strip().lower() in ("1", "true", "yes"):
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _all_layers(layer) -> list:
+    """``layer`` and everything nested in it, parents before children."""
+    out = [layer]
+    children = (layer._flatten_layers(include_self=False, recursive=False)
+                if hasattr(layer, "_flatten_layers") else getattr(layer, "layers", []))
+    for sub in children:  # also reaches a base held by a wrapper layer (InferenceMode)
+        out.extend(_all_layers(sub))
+    return out
+
+
+@dataclasses.dataclass
+class FreezingSummary:
+    """What unfreezing the last ``n`` base layers would make trainable."""
+
+    n: int
+    layers_total: int
+    layers_trainable: int
+    batchnorm_kept_frozen: int
+    trainable_params: int
+    non_trainable_params: int
+    table: TrainabilityTable
+
+    def __str__(self) -> str:
+        share = 100 * self.trainable_params / max(1, self.trainable_params + self.non_trainable_params)
+        return (f"Unfreeze the last {self.n} base layers: {self.layers_trainable} of {self.layers_total} "
+                f"base layers train ({self.batchnorm_kept_frozen} BatchNorm kept frozen); "
+                f"{self.trainable_params:,} trainable parameters ({share:.1f}% of the model).")
+
+
+def freezing_summary(model: keras.Model, n: int, train_batchnorm: bool = False) -> FreezingSummary:
+    """Unfreeze the last ``n`` base layers, measure, then restore every ``trainable`` flag.
+
+    >>> from tlhelpers.backbones import load_backbone
+    >>> from tlhelpers.models import feature_extractor
+    >>> model = feature_extractor(load_backbone("mobilenet_025", 96, weights=None), 5)
+    >>> freezing_summary(model, 10).trainable_params > freezing_summary(model, 0).trainable_params
+    True
+    """
+    saved = [(layer, layer.trainable) for layer in _all_layers(model)]
+    try:
+        base = find_base(model)
+        if base is model:  # nothing nested: the whole model is the "base"
+            table = trainability_table(model)
+            return FreezingSummary(n, len(model.layers), table.totals["layers_trainable"], 0,
+                                   table.totals["trainable_params"], table.totals["non_trainable_params"], table)
+        report = unfreeze(model, last_n=int(n), train_batchnorm=train_batchnorm)
+        table = trainability_table(model)
+        return FreezingSummary(int(n), report.layers_total, report.layers_trainable,
+                               report.batchnorm_kept_frozen, table.totals["trainable_params"],
+                               table.totals["non_trainable_params"], table)
+    finally:
+        for layer, flag in saved:  # parents first, so a child's own flag wins afterwards
+            layer.trainable = flag
+
+
+def freezing_explorer(model: keras.Model, rows: int = 12, steps: Sequence[int] | None = None):
+    """A slider over how many top base layers to unfreeze, with the live trainability table.
+
+    Static fallback: one summary line for each of ``steps`` (default: 0, a quarter, half, all).
+    """
+    n_layers = len(find_base(model).layers)
+    if not widgets_available():
+        for n in steps or sorted({0, n_layers // 4, n_layers // 2, n_layers}):
+            print(freezing_summary(model, n))
+        return None
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    slider = widgets.IntSlider(value=min(20, n_layers), min=0, max=n_layers, description="unfreeze",
+                               continuous_update=False)
+
+    def show(n):
+        summary = freezing_summary(model, n)
+        print(summary)
+        display(summary.table.tail(rows))
+
+    out = widgets.interactive_output(show, {"n": slider})
+    box = widgets.VBox([slider, out])
+    display(box)
+
+
+def _message_figure(text: str) -> Figure:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 1.2), layout="constrained")
+    ax.text(0.5, 0.5, text, ha="center", va="center")
+    ax.axis("off")
+    return fig
+
+
+def select_predictions(y_true: Any, probs: Any, class_id: int, show: str = "misses") -> np.ndarray:
+    """Indices of the images of ``class_id`` that the model got right ("hits"), wrong ("misses")
+    or both ("all"), most confident first.
+
+    >>> select_predictions([0, 0, 1], [[.9, .1], [.3, .7], [.2, .8]], 0, "misses").tolist()
+    [1]
+    """
+    y_true, probs = np.asarray(y_true).reshape(-1), np.asarray(probs, dtype=float)
+    if show not in ("hits", "misses", "all"):
+        raise ValueError(f"show must be 'hits', 'misses' or 'all'; got {show!r}.")
+    if len(y_true) != len(probs):
+        raise ValueError(f"{len(y_true)} labels but {len(probs)} rows of probabilities: they must match.")
+    pred = probs.argmax(axis=1)
+    mask = y_true == class_id
+    if show == "hits":
+        mask &= pred == y_true
+    elif show == "misses":
+        mask &= pred != y_true
+    idx = np.flatnonzero(mask)
+    return idx[np.argsort(-probs[idx, pred[idx]], kind="stable")]
+
+
+def browse_predictions(images: Any, y_true: Any, probs: Any, class_names: Sequence[str],
+                       class_id: int, show: str = "misses", n: int = 12, ncols: int = 6) -> Figure:
+    """A grid of the model's hits or misses on one class, titled with prediction and confidence.
+
+    Misses are sorted with the most confident mistakes first (the most instructive ones).
+    """
+    from tlhelpers import plots
+
+    if not 0 <= int(class_id) < len(class_names):
+        raise ValueError(f"class_id must be between 0 and {len(class_names) - 1}; got {class_id}.")
+    idx = select_predictions(y_true, probs, int(class_id), show)
+    name = class_names[int(class_id)]
+    total = int(np.sum(np.asarray(y_true).reshape(-1) == int(class_id)))
+    if len(idx) == 0:
+        return _message_figure(f"No {show} for class '{name}' ({total} test images of it).")
+    title = f"{name}: {len(idx)} {show} of {total} images" + (" (most confident first)" if show != "all" else "")
+    images = np.asarray(images)
+    return plots.show_predictions(images[idx[:n]], np.asarray(y_true).reshape(-1)[idx[:n]],
+                                  np.asarray(probs)[idx[:n]], class_names, n=n, ncols=ncols, title=title)
+
+
+def prediction_browser(images: Any, y_true: Any, probs: Any, class_names: Sequence[str], n: int = 12):
+    """Pick a class and hits/misses; see the images. Static fallback: the misses of the worst class."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    y = np.asarray(y_true).reshape(-1)
+    correct = np.asarray(probs).argmax(axis=1) == y
+    recall = [correct[y == c].mean() if np.any(y == c) else 1.0 for c in range(len(class_names))]
+    worst = int(np.argmin(recall))
+    if not widgets_available():
+        fig = browse_predictions(images, y, probs, class_names, worst, "misses", n)
+        display(fig)
+        plt.close(fig)
+        return None
+    import ipywidgets as widgets
+
+    pick = widgets.Dropdown(options=[(f"{c} (recall {r:.2f})", i) for i, (c, r) in
+                                     enumerate(zip(class_names, recall))], value=worst, description="class")
+    kind = widgets.ToggleButtons(options=["misses", "hits", "all"], value="misses", description="show")
+
+    def show(class_id, which):
+        fig = browse_predictions(images, y, probs, class_names, class_id, which, n)
+        display(fig)
+        plt.close(fig)
+
+    out = widgets.interactive_output(show, {"class_id": pick, "which": kind})
+    box = widgets.VBox([widgets.HBox([pick, kind]), out])
+    display(box)

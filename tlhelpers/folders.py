@@ -1,0 +1,263 @@
+"""Learners' own image folders: one sub-folder per class, streamed from disk.
+
+A folder tree like ``flowers/daisy/*.jpg, flowers/roses/*.jpg, ...`` becomes lists of
+file paths and integer labels (classes in sorted order), split into train,
+validation and (optionally) test sets, stratified and seeded. The images are only
+decoded as they are streamed by :func:`tlhelpers.pipeline.dataset_from_files`.
+
+>>> from tlhelpers.folders import load_image_folder
+>>> data = load_image_folder("my_photos", validation_split=0.2)   # doctest: +SKIP
+>>> train_ds = data.dataset("train", 96, "mobilenet_025")         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from tlhelpers import assets
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
+FLOWERS_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
+#: The archive holds 3,670 photos; a complete extraction is checked against this count.
+FLOWERS_IMAGES = 3670
+#: SHA-256 of flower_photos.tgz, checked by Keras when set (``TL_FLOWERS_SHA256`` overrides).
+FLOWERS_SHA256: str | None = None
+FLOWERS_PREFETCH = "python -c \"from tlhelpers.folders import flowers_folder; flowers_folder()\""
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass
+class FolderData:
+    """File paths and int labels per split, plus the class names (sorted folder names)."""
+
+    root: Path
+    class_names: tuple[str, ...]
+    train_paths: list[str]
+    train_labels: np.ndarray
+    val_paths: list[str]
+    val_labels: np.ndarray
+    test_paths: list[str] = dataclasses.field(default_factory=list)
+    test_labels: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def split(self, name: str) -> tuple[list[str], np.ndarray]:
+        """(paths, labels) of ``"train"``, ``"validation"`` or ``"test"``."""
+        table = {"train": (self.train_paths, self.train_labels),
+                 "validation": (self.val_paths, self.val_labels),
+                 "test": (self.test_paths, self.test_labels)}
+        if name not in table:
+            raise ValueError(f"Unknown split {name!r}; use one of {', '.join(SPLITS)}.")
+        return table[name]
+
+    def dataset(self, split: str, image_size: int, preprocess=None, batch_size: int = 32,
+                shuffle: bool = False, seed: int = 0):
+        """A streaming ``tf.data`` pipeline of one split (see ``pipeline.dataset_from_files``)."""
+        from tlhelpers.pipeline import dataset_from_files
+
+        paths, labels = self.split(split)
+        if not paths:
+            raise ValueError(f"The {split} split is empty: load the folder with a {split} fraction > 0.")
+        return dataset_from_files(paths, labels, image_size, preprocess, batch_size, shuffle, seed)
+
+    def tag(self) -> str:
+        """A short fingerprint of the files (for feature-cache keys): same files, same tag."""
+        text = "\n".join(self.train_paths + ["|"] + self.val_paths + ["|"] + self.test_paths)
+        return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+    def summary(self) -> str:
+        """Class names and the size of every split, in a few lines."""
+        lines = [f"folder : {self.root}", f"classes: {self.num_classes} ({', '.join(self.class_names)})"]
+        for name in SPLITS:
+            paths, labels = self.split(name)
+            if paths:
+                counts = np.bincount(labels, minlength=self.num_classes)
+                lines.append(f"{name:<11}: {len(paths)} images ({counts.min()}-{counts.max()} per class)")
+        return "\n".join(lines)
+
+
+def scan_class_folders(path: str | os.PathLike) -> dict[str, list[Path]]:
+    """Class name -> sorted image files, for every sub-folder of ``path`` (sorted by name).
+
+    Extensions are matched case-insensitively; hidden files and folders are skipped.
+    """
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"No folder at {root}. Pass the path of a folder that holds one sub-folder per "
+            "class (e.g. photos/cats/*.jpg and photos/dogs/*.jpg).")
+    classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if len(classes) < 2:
+        found = ", ".join(p.name for p in classes) or "none"
+        raise ValueError(
+            f"{root} has {len(classes)} class sub-folder(s) ({found}); a classifier needs at "
+            "least 2. Put each class's images in its own sub-folder of this folder.")
+    out = {}
+    for folder in classes:
+        files = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")
+                       and f.suffix.lower() in IMAGE_EXTENSIONS)
+        if not files:
+            raise ValueError(
+                f"The class folder {folder} has no images (looked for "
+                f"{', '.join(IMAGE_EXTENSIONS)}, any case). Add images or remove the folder.")
+        out[folder.name] = files
+    return out
+
+
+def load_image_folder(path: str | os.PathLike, validation_split: float = 0.2, seed: int = 0,
+                      test_split: float = 0.0, max_per_class: int | None = None) -> FolderData:
+    """Scan a class-per-folder tree and split it, stratified and seeded.
+
+    Each class keeps at most ``max_per_class`` images (a seeded random sample, to keep
+    a run small), then ``test_split`` and ``validation_split`` of them (at least one
+    each when the fraction is > 0) go to the test and validation sets.
+
+    >>> data = load_image_folder("flower_photos", 0.2, test_split=0.2)   # doctest: +SKIP
+    >>> data.class_names                                                # doctest: +SKIP
+    ('daisy', 'dandelion', 'roses', 'sunflowers', 'tulips')
+    """
+    for name, frac in (("validation_split", validation_split), ("test_split", test_split)):
+        if not 0.0 <= frac < 1.0:
+            raise ValueError(f"{name} must be a fraction in [0, 1), e.g. 0.2; got {frac!r}.")
+    if validation_split + test_split >= 1.0:
+        raise ValueError("validation_split + test_split must leave some images for training (sum < 1).")
+    if max_per_class is not None and max_per_class < 2:
+        raise ValueError(f"max_per_class must be at least 2 (or None for all images); got {max_per_class!r}.")
+    folders = scan_class_folders(path)
+    rng = np.random.default_rng(seed)
+    parts: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
+    for label, (name, files) in enumerate(folders.items()):
+        order = rng.permutation(len(files))[: max_per_class or len(files)]
+        n = len(order)
+        n_test = max(1, round(n * test_split)) if test_split > 0 else 0
+        n_val = max(1, round(n * validation_split)) if validation_split > 0 else 0
+        if n - n_test - n_val < 1:
+            raise ValueError(f"Class {name!r} has only {n} images: too few to split. Add images.")
+        for split, idx in (("test", order[:n_test]), ("validation", order[n_test:n_test + n_val]),
+                           ("train", order[n_test + n_val:])):
+            parts[split][0].extend(str(files[i]) for i in idx)
+            parts[split][1].extend([label] * len(idx))
+    shuffled = {}
+    for split, (paths, labels) in parts.items():
+        perm = rng.permutation(len(paths))
+        shuffled[split] = ([paths[i] for i in perm], np.asarray(labels, np.int64)[perm])
+    return FolderData(Path(path).expanduser(), tuple(folders), *shuffled["train"],
+                      *shuffled["validation"], *shuffled["test"])
+
+
+def read_images(paths, size: int = 96) -> np.ndarray:
+    """Decode image files into one uint8 array (N, size, size, 3), for display only.
+
+    >>> read_images([]).shape
+    (0, 96, 96, 3)
+    """
+    from PIL import Image
+
+    out = np.zeros((len(paths), size, size, 3), np.uint8)
+    for i, p in enumerate(paths):
+        with Image.open(p) as img:
+            out[i] = np.asarray(img.convert("RGB").resize((size, size)), np.uint8)
+    return out
+
+
+def _find_class_root(folder: Path) -> Path | None:
+    """The folder (``folder`` or one level below) whose sub-folders are the flower classes."""
+    for candidate in (folder, *sorted(p for p in folder.glob("*") if p.is_dir())):
+        if all((candidate / c).is_dir() for c in FLOWERS_CLASSES):
+            return candidate
+    return None
+
+
+def _flowers_candidates() -> list[Path]:
+    places = []
+    if os.environ.get("TL_FLOWERS_DIR", "").strip():
+        places.append(Path(os.environ["TL_FLOWERS_DIR"]).expanduser())
+    bundle = assets.assets_dir()
+    if bundle is not None:
+        places.append(bundle / "data" / "flower_photos")
+    places.append(assets.keras_cache_dir() / "datasets" / "flower_photos")
+    return places
+
+
+def _count_images(root: Path) -> int:
+    return sum(1 for c in FLOWERS_CLASSES for f in (root / c).iterdir()
+               if f.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def flowers_folder() -> Path:
+    """The TensorFlow flowers photos (5 classes, 3,670 images), downloading them once (218 MB).
+
+    Looks in ``TL_FLOWERS_DIR``, the offline bundle and the Keras cache first. Offline and
+    not cached: :class:`~tlhelpers.assets.AssetNotAvailableError` with the prefetch command.
+    """
+    for place in _flowers_candidates():
+        root = _find_class_root(place) if place.is_dir() else None
+        if root is not None:
+            return root
+    if assets.is_offline():
+        raise assets.AssetNotAvailableError(
+            "The flowers photos are not available offline (looked in "
+            + ", ".join(str(p) for p in _flowers_candidates())
+            + f"). With internet access run once: {FLOWERS_PREFETCH} (218 MB from {FLOWERS_URL}); "
+            "or set TL_FLOWERS_DIR to an extracted copy, or load your own folder instead.")
+    import keras
+
+    sha = os.environ.get("TL_FLOWERS_SHA256", "").strip() or FLOWERS_SHA256
+    try:
+        got = keras.utils.get_file("flower_photos", FLOWERS_URL, extract=True, file_hash=sha)
+    except Exception as err:  # Keras raises a bare Exception when the download fails
+        raise assets.AssetNotAvailableError(
+            f"Could not download the flowers photos ({str(err).splitlines()[0]}). Check the "
+            f"connection and run {FLOWERS_PREFETCH} again, or set TL_FLOWERS_DIR.") from None
+    root = _find_class_root(Path(got))
+    if root is None or _count_images(root) != FLOWERS_IMAGES:
+        raise assets.AssetNotAvailableError(
+            f"The flowers archive in {got} looks incomplete (expected {FLOWERS_IMAGES} images in "
+            f"{', '.join(FLOWERS_CLASSES)}). Delete that folder and run {FLOWERS_PREFETCH} again.")
+    return root
+
+
+SHIFTS = ("grayscale", "invert", "low_resolution")
+
+
+def domain_shift(kind: str, preprocess=None) -> Callable:
+    """A ``preprocess`` function that first shifts the images' domain, then preprocesses.
+
+    ``kind``: ``"grayscale"`` (colour removed), ``"invert"`` (negative image) or
+    ``"low_resolution"`` (detail removed by 4x down- and up-sampling). Pass the result
+    as ``preprocess`` to ``FolderData.dataset`` or ``pipeline.dataset_from_files``.
+
+    >>> fn = domain_shift("invert")
+    >>> float(fn(np.zeros((1, 4, 4, 3), np.float32)).numpy().max())
+    255.0
+    """
+    import tensorflow as tf
+
+    from tlhelpers.pipeline import get_preprocess
+
+    if kind not in SHIFTS:
+        raise ValueError(f"Unknown domain shift {kind!r}; choose one of {', '.join(SHIFTS)}.")
+    after = get_preprocess(preprocess)
+
+    def apply(images):
+        images = tf.cast(images, tf.float32)
+        if kind == "grayscale":
+            images = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(images))
+        elif kind == "invert":
+            images = 255.0 - images
+        else:
+            h, w = images.shape[1], images.shape[2]
+            small = tf.image.resize(images, (max(1, h // 4), max(1, w // 4)))
+            images = tf.image.resize(small, (h, w))
+        return after(images)
+
+    return apply
