@@ -131,7 +131,8 @@ def decision_widget(n_options: Iterable[int] = (10, 30, 100, 300, 1000, 3000, 10
                           "the static table instead (tlhelpers.zoo.guide_markdown()).") from err
     options = list(n_options)
     size = widgets.SelectionSlider(options=options, value=100 if 100 in options else options[0],
-                                   description="images/class", continuous_update=False)
+                                   description="images/class", continuous_update=False,
+                                   style={"description_width": "initial"})
     sim = widgets.Dropdown(options=list(SIMILARITIES), value="high",
                            description="similarity")
     out = widgets.HTML()
