@@ -57,3 +57,13 @@ def test_offline_other_size_uses_native_weights_with_a_notice(shared_assets, cap
     assert np.array_equal(np.asarray(native.get_layer("conv1").kernel),
                           np.asarray(other.get_layer("conv1").kernel))
     assert other.input_shape == (None, 128, 128, 3)
+
+
+def test_random_weights_override_for_timing(monkeypatch):
+    monkeypatch.setenv("TL_WEIGHTS", "random")
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    base = backbones.load_backbone("mobilenet_v2", 96)   # no weights file needed
+    assert base.output_shape == (None, 3, 3, 1280)
+    monkeypatch.setenv("TL_WEIGHTS", "noise")
+    with pytest.raises(ValueError, match="use 'imagenet'"):
+        backbones.load_backbone("mobilenet_v2", 96)

@@ -12,6 +12,7 @@ keeps its ``preprocess_input`` next to its constructor.
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 from typing import Callable
 
@@ -117,6 +118,16 @@ def check_image_size(name: str, image_size: int) -> None:
         )
 
 
+def random_weights_requested() -> bool:
+    """True when ``TL_WEIGHTS=random``: every backbone gets random weights, so a notebook
+    can be *timed* with a backbone whose ImageNet file is not available (accuracies are
+    then meaningless, and :func:`tlhelpers.notebook.start` says so)."""
+    value = os.environ.get("TL_WEIGHTS", "").strip().lower()
+    if value not in ("", "imagenet", "random"):
+        raise ValueError(f"TL_WEIGHTS={value!r}: use 'imagenet' (the default) or 'random'.")
+    return value == "random"
+
+
 def load_backbone(
     name: str, image_size: int, weights: str | None = "imagenet", trainable: bool = False
 ) -> keras.Model:
@@ -134,6 +145,8 @@ def load_backbone(
 
     spec = get_spec(name)
     check_image_size(spec.name, image_size)
+    if weights == "imagenet" and random_weights_requested():
+        weights = None  # TL_WEIGHTS=random: for timing runs only
     if weights not in ("imagenet", None):
         raise ValueError(f"weights must be 'imagenet' or None, got {weights!r}.")
     fname, url = spec.weights_file(image_size)

@@ -49,6 +49,11 @@ def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> P
     keras.utils.set_random_seed(seed)
     if verbose:
         print(active.describe())
+        from tlhelpers.backbones import random_weights_requested
+
+        if random_weights_requested():
+            print("WARNING        : TL_WEIGHTS=random: backbones have random weights (for timing "
+                  "only); every accuracy below is meaningless.")
         print(f"seed           : {seed}")
         print("versions       : " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     return active
