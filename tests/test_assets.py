@@ -73,3 +73,37 @@ def test_bad_bundle_path_is_explained(monkeypatch, tmp_path):
     monkeypatch.setenv("TL_ASSETS_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(assets.AssetNotAvailableError, match="is not a folder"):
         assets.assets_dir()
+
+
+def test_truncated_weights_without_a_known_checksum_are_detected(shared_assets, monkeypatch, tmp_path):
+    """vgg16's checksum is not recorded: opening the HDF5 file detects the truncation."""
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path)
+    (tmp_path / "models").mkdir()
+    data = (shared_assets / "keras-cache" / "models" / "mobilenet_2_5_224_tf_no_top.h5").read_bytes()
+    fname, url = backbones.get_spec("vgg16").weights_file(224)
+    assert fname not in assets.KNOWN_SHA256
+    (tmp_path / "models" / fname).write_bytes(data[: len(data) // 3])
+    with pytest.raises(assets.AssetNotAvailableError, match=r"unreadable \(truncated file.*"
+                       r"python -m tlhelpers fetch --backbone vgg16"):
+        backbones.load_backbone("vgg16", 64)
+
+
+def test_a_web_page_saved_as_weights_is_detected(monkeypatch, tmp_path):
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "resnet.h5").write_text("<html>Service unavailable</html>")
+    with pytest.raises(assets.AssetNotAvailableError, match="file signature not found"):
+        assets.ensure_weights("resnet50", "resnet.h5", "u")
+
+
+def test_unwritable_keras_cache_falls_back_like_keras(shared_assets, monkeypatch, tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setattr(assets, "_keras_home", lambda: blocked / "keras")
+    monkeypatch.setattr(assets, "_NOTICED", set())
+    path = assets.keras_cache_dir()
+    assert path.name == ".keras" and "cannot write to the Keras cache" in capsys.readouterr().out
+    assert assets.keras_cache_dir() == path and capsys.readouterr().out == ""   # the notice once
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path / "fallback")
+    got = assets.ensure_weights("mobilenet_025", "mobilenet_2_5_224_tf_no_top.h5", "u")
+    assert got == tmp_path / "fallback" / "models" / "mobilenet_2_5_224_tf_no_top.h5"

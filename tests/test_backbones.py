@@ -67,3 +67,11 @@ def test_random_weights_override_for_timing(monkeypatch):
     monkeypatch.setenv("TL_WEIGHTS", "noise")
     with pytest.raises(ValueError, match="use 'imagenet'"):
         backbones.load_backbone("mobilenet_v2", 96)
+
+
+def test_non_square_and_non_integer_sizes_are_explained():
+    with pytest.raises(ValueError, match=r"square images: pass one number.*not \(96, 128\)"):
+        backbones.check_image_size("mobilenet_v2", (96, 128))
+    with pytest.raises(ValueError, match="at least 32 px"):
+        backbones.check_image_size("mobilenet_v2", 96.5)
+    backbones.check_image_size("mobilenet_v2", np.int64(96))   # a NumPy integer is fine

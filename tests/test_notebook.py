@@ -14,3 +14,16 @@ def test_start_warns_about_random_weights(monkeypatch, capsys):
     monkeypatch.setenv("TL_WEIGHTS", "random")
     notebook.start(profile="ci")
     assert "accuracy below is meaningless" in capsys.readouterr().out
+
+
+def test_need_names_the_cell_to_run():
+    import pytest
+
+    notebook.need({"head": 1, "x": 2}, "head", "x", run="unused")
+    with pytest.raises(notebook.NotReadyError, match=r"`head_weights` is not defined yet: run the "
+                       r"cell under '3\. Data' first, then this cell again\."):
+        notebook.need({}, "head_weights", run="run the cell under '3. Data' first")
+    try:
+        notebook.need({}, "a", "b", run="run section 2")
+    except NameError as err:   # a NotReadyError is a NameError, with a one-line display in Jupyter
+        assert err._render_traceback_() == [f"NotReadyError: {err}"] and "`a`, `b` are" in str(err)

@@ -54,3 +54,26 @@ def test_dataset_from_files_streams_and_resizes(tmp_path):
 
 def test_memory_estimate_of_the_original_lesson():
     assert pipeline.estimate_bytes(5000, 224) == 5000 * 224 * 224 * 3 * 4
+
+
+def test_to_array_materialises_small_sets(monkeypatch):
+    monkeypatch.delenv("TL_MEMORY_AVAILABLE_MB", raising=False)
+    x, y = pipeline.to_array(_images(3), [0, 1, 2], 16, "mobilenet_v2", batch_size=2)
+    assert x.shape == (3, 16, 16, 3) and x.dtype == np.float32 and list(y) == [0, 1, 2]
+    assert -1.0 <= x.min() and x.max() <= 1.0
+
+
+def test_to_array_refuses_beyond_half_the_available_memory(monkeypatch):
+    monkeypatch.setenv("TL_MEMORY_AVAILABLE_MB", "2000")   # pretend a 2 GB machine
+    assert pipeline.available_memory() == 2000 * 2**20
+    # the original lesson's 5,000 images at 224 px: 2.8 GB of float32
+    with pytest.raises(MemoryError, match=r"would take 2,871 MB.*make_dataset"):
+        pipeline.to_array(np.zeros((5000, 1, 1, 3), np.uint8), np.zeros(5000), 224)
+    monkeypatch.setenv("TL_MEMORY_AVAILABLE_MB", "lots")
+    with pytest.raises(ValueError, match="not a number of megabytes"):
+        pipeline.available_memory()
+
+
+def test_available_memory_is_read_from_the_system(monkeypatch):
+    monkeypatch.delenv("TL_MEMORY_AVAILABLE_MB", raising=False)
+    assert 2**26 < pipeline.available_memory() < 2**50

@@ -57,14 +57,32 @@ def assets_dir() -> Path | None:
     return path
 
 
-def keras_cache_dir() -> Path:
-    """Keras's cache folder (``$KERAS_HOME`` or ``~/.keras``), as Keras resolves it."""
+def _keras_home() -> Path:
     try:
         from keras.src.backend.config import keras_home
 
         return Path(keras_home()).expanduser()
     except ImportError:  # pragma: no cover - older Keras
         return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+
+
+_NOTICED: set[str] = set()
+
+
+def keras_cache_dir() -> Path:
+    """Keras's cache folder (``$KERAS_HOME`` or ``~/.keras``), as Keras resolves it.
+
+    Like ``keras.utils.get_file``, an unwritable folder is replaced by ``/tmp/.keras``
+    (with a notice, once), so weights copied here are where Keras looks for them.
+    """
+    home = _keras_home()
+    if os.access(home, os.W_OK) or _writable(home):
+        return home
+    fallback = Path("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()) / ".keras"
+    if str(home) not in _NOTICED:
+        _NOTICED.add(str(home))
+        print(f"Notice: cannot write to the Keras cache {home}; weights go to {fallback} instead.")
+    return fallback
 
 
 def _writable(path: Path) -> bool:
@@ -107,6 +125,7 @@ def sha256_of(path: Path) -> str:
 
 
 def _check_integrity(model: str, path: Path) -> None:
+    """Checksum when known; otherwise open the HDF5 file, which detects truncation."""
     expected = KNOWN_SHA256.get(path.name)
     if expected and sha256_of(path) != expected:
         raise AssetNotAvailableError(
@@ -114,6 +133,20 @@ def _check_integrity(model: str, path: Path) -> None:
             f"Delete that file and run '{PREFETCH_COMMAND.format(profile='cpu')}' "
             "(or re-run with internet access) to fetch it again."
         )
+    if not expected and path.suffix == ".h5":
+        import h5py
+
+        try:
+            with h5py.File(path, "r"):
+                pass
+        except OSError as err:
+            reason = str(err).split("(", 1)[-1].rstrip(")") or "not an HDF5 file"
+            raise AssetNotAvailableError(
+                f"The cached weights of {model} at {path} are unreadable ({reason}): the file "
+                "is truncated or corrupted, e.g. by an interrupted download. Delete that file "
+                f"and run 'python -m tlhelpers fetch --backbone {model}' with internet access "
+                "to fetch it again."
+            ) from None
 
 
 def _missing_message(model: str, fname: str, url: str) -> str:
@@ -140,11 +173,13 @@ def ensure_weights(model: str, fname: str, url: str) -> Path | None:
         _check_integrity(model, target)
         return target
     bundle = assets_dir()
-    if bundle is not None and (bundle / "keras-cache" / "models" / fname).is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(bundle / "keras-cache" / "models" / fname, target)
-        _check_integrity(model, target)
-        return target
+    for source in ([bundle / "keras-cache" / "models" / fname] if bundle is not None else []) + [
+            _keras_home() / "models" / fname]:   # a read-only Keras cache is a source too
+        if source != target and source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            _check_integrity(model, target)
+            return target
     if is_offline():
         raise AssetNotAvailableError(_missing_message(model, fname, url))
     return None

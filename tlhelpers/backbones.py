@@ -12,6 +12,7 @@ keeps its ``preprocess_input`` next to its constructor.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 import warnings
 from typing import Callable
@@ -110,7 +111,12 @@ def check_image_size(name: str, image_size: int) -> None:
     >>> check_image_size("mobilenet_v2", 96)
     """
     spec = get_spec(name)
-    if not isinstance(image_size, int) or image_size < spec.min_size:
+    if isinstance(image_size, (tuple, list)):
+        raise ValueError(
+            f"The course builds {spec.name} for square images: pass one number as image_size "
+            f"(e.g. {spec.native_size}), not {image_size!r}. The pipelines resize every image "
+            "to a square, so non-square photos need no cropping.")
+    if not isinstance(image_size, numbers.Integral) or isinstance(image_size, bool) or image_size < spec.min_size:
         raise ValueError(
             f"{spec.name} needs square images of at least {spec.min_size} px; got "
             f"{image_size!r}. Use an image size between {spec.min_size} and "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from typing import Mapping
 
 from tlhelpers.config import Profile, get_profile
 
@@ -36,6 +37,31 @@ def versions() -> dict[str, str]:
         "scikit-learn": sklearn.__version__,
         "matplotlib": matplotlib.__version__,
     }
+
+
+class NotReadyError(NameError):
+    """A cell needs the result of an earlier cell that has not been run (yet)."""
+
+    def _render_traceback_(self) -> list[str]:   # IPython shows this instead of a traceback
+        return [f"NotReadyError: {self}"]
+
+
+def need(namespace: Mapping[str, object], *names: str, run: str) -> None:
+    """Stop with a short message naming the cell to run, when ``names`` are not defined.
+
+    Use it where a cell needs an earlier cell's result and learners often jump ahead:
+
+    >>> need({"head": 1}, "head", run="run the cell under '3. Train the head' first")
+    >>> need({}, "head", run="run the cell under '3. Train the head' first")
+    Traceback (most recent call last):
+    ...
+    tlhelpers.notebook.NotReadyError: `head` is not defined yet: run the cell under '3. Train the head' first, then this cell again.
+    """
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        listed = ", ".join(f"`{name}`" for name in missing)
+        verb = "is" if len(missing) == 1 else "are"
+        raise NotReadyError(f"{listed} {verb} not defined yet: {run}, then this cell again.")
 
 
 def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> Profile:

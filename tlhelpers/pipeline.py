@@ -78,7 +78,13 @@ def make_dataset(
     ds = ds.batch(batch_size)
     ds = ds.map(_resize_and_preprocess(image_size, get_preprocess(preprocess)),
                 num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return _with_labels(ds.prefetch(tf.data.AUTOTUNE), labels)
+
+
+def _with_labels(ds: tf.data.Dataset, labels) -> tf.data.Dataset:
+    """Remember the labels on the pipeline, so training.fit can check them against the model."""
+    ds.tl_labels = np.asarray(labels)
+    return ds
 
 
 def _decode_file(path):
@@ -109,7 +115,7 @@ def dataset_from_files(
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     ds = ds.batch(batch_size).map(lambda x, y: (fn(x), y), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return _with_labels(ds.prefetch(tf.data.AUTOTUNE), labels)
 
 
 def value_range(ds: tf.data.Dataset, batches: int = 2) -> tuple[float, float]:
@@ -131,3 +137,71 @@ def estimate_bytes(n_images: int, image_size: int, dtype: str = "float32") -> in
     2.8
     """
     return int(n_images) * image_size * image_size * 3 * np.dtype(dtype).itemsize
+
+
+#: Share of the available memory that :func:`to_array` may fill.
+SAFE_MEMORY_SHARE = 0.5
+
+
+def available_memory() -> int:
+    """Bytes of memory available now: ``TL_MEMORY_AVAILABLE_MB`` if set, else Linux's
+    ``MemAvailable`` (/proc/meminfo), else free physical pages (``os.sysconf``).
+
+    >>> available_memory() > 0
+    True
+    """
+    import os
+
+    override = os.environ.get("TL_MEMORY_AVAILABLE_MB", "").strip()
+    if override:
+        try:
+            return int(float(override) * 2**20)
+        except ValueError:
+            raise ValueError(f"TL_MEMORY_AVAILABLE_MB={override!r} is not a number of megabytes "
+                             "(e.g. 1500); set a number or unset it.") from None
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 2**31   # assume 2 GB, the smallest machine the course supports
+
+
+def check_memory(nbytes: int, what: str, instead: str) -> None:
+    """Refuse to allocate ``nbytes`` beyond :data:`SAFE_MEMORY_SHARE` of the available memory.
+
+    >>> check_memory(1000, "a tiny array", "nothing")
+    """
+    limit = int(available_memory() * SAFE_MEMORY_SHARE)
+    if nbytes > limit:
+        raise MemoryError(
+            f"{what} would take {nbytes / 2**20:,.0f} MB, more than {SAFE_MEMORY_SHARE:.0%} of the "
+            f"memory available now ({limit / SAFE_MEMORY_SHARE / 2**20:,.0f} MB). {instead}")
+
+
+def to_array(images: np.ndarray, labels: np.ndarray, image_size: int | None,
+             preprocess: str | Preprocess | None = None, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Resized, preprocessed float32 images as one array, after checking it fits in memory.
+
+    Only for small sets (e.g. a few images to inspect); for training, stream with
+    :func:`make_dataset`, which never holds more than a few batches.
+
+    >>> x, y = to_array(np.zeros((2, 8, 8, 3), np.uint8), [0, 1], 16, "mobilenet_v2")
+    >>> x.shape, float(x.min())
+    ((2, 16, 16, 3), -1.0)
+    """
+    images = np.asarray(images)
+    size = image_size or (images.shape[1] if images.ndim == 4 else 0)
+    check_memory(estimate_bytes(len(images), size), f"{len(images):,} images at {size} px as float32",
+                 "Stream them instead with pipeline.make_dataset(images, labels, image_size, "
+                 "preprocess), which resizes batch by batch, or pass fewer images.")
+    ds = make_dataset(images, labels, image_size, preprocess, batch_size)
+    xs, ys = zip(*[(x.numpy(), y.numpy()) for x, y in ds]) if len(images) else ((), ())
+    if not xs:
+        return np.zeros((0, size, size, 3), np.float32), np.zeros(0, np.asarray(labels).dtype)
+    return np.concatenate(xs), np.concatenate(ys)
