@@ -92,3 +92,34 @@ def test_saved_head_round_trip(tmp_path, monkeypatch):
     for a, b in zip(head.get_weights(), other.get_weights()):
         assert np.array_equal(a, b)
     assert not training.load_head(other, "missing")
+
+
+def test_labels_are_checked_against_the_number_of_classes(capsys):
+    training.check_labels(np.array([[0], [1], [2]]), 3)            # (N, 1) is accepted
+    training.check_labels(np.array([0.0, 1.0, 2.0]), 3)            # whole floats too
+    with pytest.raises(ValueError, match=r"run from 0 to 9, but the model predicts 5 classes.*\(10 if"):
+        training.check_labels(np.arange(10), 5, "training labels")
+    with pytest.raises(ValueError, match="argmax"):
+        training.check_labels(np.eye(3), 3)                         # one-hot
+    with pytest.raises(ValueError, match="whole class indices"):
+        training.check_labels(np.array([0.5, 1.0]), 3)
+    with pytest.raises(ValueError, match="run from -1"):
+        training.check_labels(np.array([-1, 0]), 3)
+    training.check_labels(np.array([0, 1]), 3, "training labels")
+    assert "use only 2 of the model's 3 classes" in capsys.readouterr().out
+
+
+def test_fit_refuses_labels_the_model_cannot_predict(tiny):
+    base, ds, y = tiny
+    feats, labels = training.extract_features(base, ds, verbose=False)
+    head = models.make_head(feats.shape[1], 2, units=(4,))           # 2 classes, data has 3
+    training.compile_model(head, verbose=False)
+    with pytest.raises(ValueError, match="model predicts 2 classes"):
+        training.fit(head, (feats, labels), epochs=1, verbose=False)
+    model = models.feature_extractor(base, 2)
+    training.compile_model(model, verbose=False)
+    with pytest.raises(ValueError, match="training labels run from 0 to 2"):   # a pipeline dataset
+        training.fit(model, ds, epochs=1, verbose=False)
+    unlabelled = ds.map(lambda x, y: (x, y))                             # labels not attached
+    with pytest.raises(ValueError, match="does not fit the model's 2 classes"):
+        training.fit(model, unlabelled, epochs=1, verbose=False)

@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tlhelpers import assets
+from tlhelpers import assets, folders
 from tlhelpers.backbones import get_spec
 from tlhelpers.config import get_profile
 
@@ -38,8 +38,8 @@ _MD5 = {
 CIFAR10 = ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
            "datasets/cifar-10-batches-py-target_archive",
            "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")
-FLOWERS = ("https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz",
-           "datasets/flower_photos_archive")
+#: Notebook 07's photos, where ``folders.flowers_folder()`` (Keras's ``get_file``) looks for them.
+FLOWERS = (folders.FLOWERS_URL, f"datasets/{folders.FLOWERS_ARCHIVE}")
 
 
 class FetchError(RuntimeError):

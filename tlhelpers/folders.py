@@ -15,14 +15,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from tlhelpers import assets
-
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+from tlhelpers.imagefiles import IMAGE_EXTENSIONS, ScanReport, usable_files
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 FLOWERS_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
 #: The archive holds 3,670 photos; a complete extraction is checked against this count.
@@ -30,6 +30,9 @@ FLOWERS_IMAGES = 3670
 #: SHA-256 of flower_photos.tgz, checked by Keras when set (``TL_FLOWERS_SHA256`` overrides).
 FLOWERS_SHA256: str | None = None
 FLOWERS_PREFETCH = "python -c \"from tlhelpers.folders import flowers_folder; flowers_folder()\""
+#: Where Keras keeps the downloaded archive (``get_file("flower_photos", extract=True)``), under
+#: ``datasets/`` of its cache or of a bundle's ``keras-cache/``: ``tlhelpers fetch`` writes it there.
+FLOWERS_ARCHIVE = "flower_photos_archive"
 SPLITS = ("train", "validation", "test")
 
 
@@ -45,6 +48,8 @@ class FolderData:
     val_labels: np.ndarray
     test_paths: list[str] = dataclasses.field(default_factory=list)
     test_labels: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, np.int64))
+    #: what the scan converted, skipped or ignored (see :meth:`report`)
+    scan: ScanReport = dataclasses.field(default_factory=ScanReport)
 
     @property
     def num_classes(self) -> int:
@@ -84,11 +89,22 @@ class FolderData:
                 lines.append(f"{name:<11}: {len(paths)} images ({counts.min()}-{counts.max()} per class)")
         return "\n".join(lines)
 
+    def report(self) -> str:
+        """Files converted (to 8-bit RGB), skipped (unreadable) or ignored by the scan."""
+        return self.scan.summary()
 
-def scan_class_folders(path: str | os.PathLike) -> dict[str, list[Path]]:
+
+def _visible_files(folder: Path) -> list[Path]:
+    return sorted(f for f in folder.rglob("*") if f.is_file()
+                  and not any(part.startswith(".") for part in f.relative_to(folder).parts))
+
+
+def scan_class_folders(path: str | os.PathLike, report: ScanReport | None = None) -> dict[str, list[Path]]:
     """Class name -> sorted image files, for every sub-folder of ``path`` (sorted by name).
 
-    Extensions are matched case-insensitively; hidden files and folders are skipped.
+    Extensions are matched case-insensitively; hidden files and folders are skipped;
+    images in nested sub-folders belong to their top-level class folder. Files without
+    an image extension (and nested files) are recorded in ``report`` when given.
     """
     root = Path(path).expanduser()
     if not root.is_dir():
@@ -103,8 +119,11 @@ def scan_class_folders(path: str | os.PathLike) -> dict[str, list[Path]]:
             "least 2. Put each class's images in its own sub-folder of this folder.")
     out = {}
     for folder in classes:
-        files = sorted(f for f in folder.iterdir() if f.is_file() and not f.name.startswith(".")
-                       and f.suffix.lower() in IMAGE_EXTENSIONS)
+        every = _visible_files(folder)
+        files = [f for f in every if f.suffix.lower() in IMAGE_EXTENSIONS]
+        if report is not None:
+            report.ignored.extend(str(f) for f in every if f.suffix.lower() not in IMAGE_EXTENSIONS)
+            report.nested += sum(f.parent != folder for f in files)
         if not files:
             raise ValueError(
                 f"The class folder {folder} has no images (looked for "
@@ -114,8 +133,13 @@ def scan_class_folders(path: str | os.PathLike) -> dict[str, list[Path]]:
 
 
 def load_image_folder(path: str | os.PathLike, validation_split: float = 0.2, seed: int = 0,
-                      test_split: float = 0.0, max_per_class: int | None = None) -> FolderData:
-    """Scan a class-per-folder tree and split it, stratified and seeded.
+                      test_split: float = 0.0, max_per_class: int | None = None,
+                      verbose: bool = True) -> FolderData:
+    """Scan a class-per-folder tree, check every image, and split it, stratified and seeded.
+
+    Each file used is fully decoded once (see :mod:`tlhelpers.imagefiles`): unreadable
+    files are skipped, unusual modes (RGBA, CMYK, 16-bit, ...) converted once to 8-bit
+    RGB PNGs in the course cache; ``verbose`` prints what was done (also ``.report()``).
 
     Each class keeps at most ``max_per_class`` images (a seeded random sample, to keep
     a run small), then ``test_split`` and ``validation_split`` of them (at least one
@@ -132,26 +156,36 @@ def load_image_folder(path: str | os.PathLike, validation_split: float = 0.2, se
         raise ValueError("validation_split + test_split must leave some images for training (sum < 1).")
     if max_per_class is not None and max_per_class < 2:
         raise ValueError(f"max_per_class must be at least 2 (or None for all images); got {max_per_class!r}.")
-    folders = scan_class_folders(path)
+    report = ScanReport()
+    folders = scan_class_folders(path, report)
+    cache = assets.course_cache_dir("converted") / hashlib.sha1(
+        str(Path(path).expanduser().resolve()).encode()).hexdigest()[:10]
     rng = np.random.default_rng(seed)
     parts: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
     for label, (name, files) in enumerate(folders.items()):
-        order = rng.permutation(len(files))[: max_per_class or len(files)]
-        n = len(order)
+        usable = usable_files(files, rng.permutation(len(files)), max_per_class or len(files), cache / name, report)
+        n = len(usable)
         n_test = max(1, round(n * test_split)) if test_split > 0 else 0
         n_val = max(1, round(n * validation_split)) if validation_split > 0 else 0
         if n - n_test - n_val < 1:
-            raise ValueError(f"Class {name!r} has only {n} images: too few to split. Add images.")
-        for split, idx in (("test", order[:n_test]), ("validation", order[n_test:n_test + n_val]),
-                           ("train", order[n_test + n_val:])):
-            parts[split][0].extend(str(files[i]) for i in idx)
-            parts[split][1].extend([label] * len(idx))
+            bad = len(files) - n if max_per_class is None else 0
+            raise ValueError(
+                f"Class {name!r} has only {n} usable image(s)" + (f" ({bad} unreadable)" if bad else "")
+                + f": too few for a train split plus {n_val} validation and {n_test} test image(s). "
+                f"Add images to {Path(path).expanduser() / name} (at least {n_test + n_val + 1}), "
+                "lower the split fractions, or remove the folder.")
+        for split, chunk in (("test", usable[:n_test]), ("validation", usable[n_test:n_test + n_val]),
+                             ("train", usable[n_test + n_val:])):
+            parts[split][0].extend(chunk)
+            parts[split][1].extend([label] * len(chunk))
     shuffled = {}
     for split, (paths, labels) in parts.items():
         perm = rng.permutation(len(paths))
         shuffled[split] = ([paths[i] for i in perm], np.asarray(labels, np.int64)[perm])
+    if verbose and report:
+        print(f"Checked the images of {Path(path).expanduser()}:\n{report.summary()}")
     return FolderData(Path(path).expanduser(), tuple(folders), *shuffled["train"],
-                      *shuffled["validation"], *shuffled["test"])
+                      *shuffled["validation"], *shuffled["test"], scan=report)
 
 
 def read_images(paths, size: int = 96) -> np.ndarray:
@@ -184,8 +218,20 @@ def _flowers_candidates() -> list[Path]:
     bundle = assets.assets_dir()
     if bundle is not None:
         places.append(bundle / "data" / "flower_photos")
+        places.append(bundle / "keras-cache" / "datasets" / "flower_photos")
     places.append(assets.keras_cache_dir() / "datasets" / "flower_photos")
     return places
+
+
+def _flowers_archive() -> Path | None:
+    """The downloaded archive in the Keras cache (copied there from the bundle if need be)."""
+    target = assets.keras_cache_dir() / "datasets" / FLOWERS_ARCHIVE
+    bundle = assets.assets_dir()
+    source = bundle / "keras-cache" / "datasets" / FLOWERS_ARCHIVE if bundle is not None else None
+    if not target.is_file() and source is not None and source.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return target if target.is_file() else None
 
 
 def _count_images(root: Path) -> int:
@@ -196,18 +242,23 @@ def _count_images(root: Path) -> int:
 def flowers_folder() -> Path:
     """The TensorFlow flowers photos (5 classes, 3,670 images), downloading them once (218 MB).
 
-    Looks in ``TL_FLOWERS_DIR``, the offline bundle and the Keras cache first. Offline and
-    not cached: :class:`~tlhelpers.assets.AssetNotAvailableError` with the prefetch command.
+    Looks in ``TL_FLOWERS_DIR``, the offline bundle and the Keras cache first; an archive
+    prefetched by ``python -m tlhelpers fetch --profile cpu`` (in the Keras cache or the
+    bundle's ``keras-cache/datasets``) is extracted without any network. Offline and not
+    cached: :class:`~tlhelpers.assets.AssetNotAvailableError` with the prefetch command.
     """
     for place in _flowers_candidates():
         root = _find_class_root(place) if place.is_dir() else None
         if root is not None:
             return root
-    if assets.is_offline():
+    archive = _flowers_archive()   # a prefetched archive needs no network
+    if assets.is_offline() and archive is None:
         raise assets.AssetNotAvailableError(
             "The flowers photos are not available offline (looked in "
             + ", ".join(str(p) for p in _flowers_candidates())
-            + f"). With internet access run once: {FLOWERS_PREFETCH} (218 MB from {FLOWERS_URL}); "
+            + f" and for {FLOWERS_ARCHIVE}). With internet access run once: "
+            f"{assets.PREFETCH_COMMAND.format(profile='cpu')} (everything), or {FLOWERS_PREFETCH} "
+            f"(only the flowers, 218 MB from {FLOWERS_URL}); "
             "or set TL_FLOWERS_DIR to an extracted copy, or load your own folder instead.")
     import keras
 

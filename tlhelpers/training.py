@@ -8,6 +8,7 @@ Histories are returned as plain dicts of lists (``{"accuracy": [...], ...}``).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -24,18 +25,33 @@ def set_seed(seed: int = 42) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def _tpu_address() -> str | None:
+    """Which TPU to connect to: ``"local"`` on a TPU VM (Colab's TPU runtime, Cloud TPU VMs),
+    ``TPU_NAME``'s TPU, the legacy Colab TPU node, or None when there is no TPU."""
+    if os.environ.get("TPU_NAME") or os.environ.get("KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS"):
+        return ""  # TPUClusterResolver finds it from these variables
+    if os.environ.get("COLAB_TPU_ADDR"):  # Colab's old "TPU (deprecated)" runtime
+        return "grpc://" + os.environ["COLAB_TPU_ADDR"]
+    if os.environ.get("TPU_ACCELERATOR_TYPE") or tf.config.list_physical_devices("TPU"):
+        return "local"  # a TPU attached to this machine; TPUClusterResolver() alone misses it
+    return None
+
+
 def strategy() -> tf.distribute.Strategy:
     """The distribution strategy for this machine: TPU, several GPUs, or the default.
 
     Build and compile models inside ``with strategy().scope():`` to use them all.
     """
-    try:
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    except (ValueError, RuntimeError, tf.errors.NotFoundError):
-        pass
+    address = _tpu_address()
+    if address is not None:
+        try:
+            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=address or None)
+            tf.config.experimental_connect_to_cluster(resolver)  # a no-op for "local"
+            tf.tpu.experimental.initialize_tpu_system(resolver)
+            return tf.distribute.TPUStrategy(resolver)
+        except (ValueError, RuntimeError, tf.errors.NotFoundError) as err:
+            print(f"Notice: a TPU was announced ({address or 'TPU_NAME'}) but could not be "
+                  f"initialised ({err}); using the GPUs or CPU instead.")
     if len(tf.config.list_physical_devices("GPU")) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
@@ -70,17 +86,73 @@ class EpochLogger(keras.callbacks.Callback):
         print(f"epoch {epoch + 1:>3}  {took:5.1f}s  " + "  ".join(parts), flush=True)
 
 
+def check_labels(labels, num_classes: int, what: str = "labels") -> None:
+    """Refuse labels that are not class indices in ``[0, num_classes)``.
+
+    Out-of-range labels would crash deep inside TensorFlow on a CPU and train silently
+    wrong on a GPU. A notice is printed when training labels use fewer classes.
+
+    >>> check_labels(np.array([0, 1, 2]), 3)
+    """
+    arr = np.asarray(labels)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"The {what} have shape {arr.shape}; the course uses one class index per "
+                         "example, shape (N,). For one-hot labels pass labels.argmax(axis=1).")
+    if arr.size == 0:
+        raise ValueError(f"The {what} are empty: there is nothing to train or validate on.")
+    if not np.issubdtype(arr.dtype, np.integer) and not np.array_equal(arr, np.round(arr)):
+        raise ValueError(f"The {what} must be whole class indices (0, 1, 2, ...); got {arr.dtype} "
+                         f"values such as {arr[arr != np.round(arr)][0]!r}.")
+    low, high = int(arr.min()), int(arr.max())
+    if low < 0 or high >= num_classes:
+        raise ValueError(
+            f"The {what} run from {low} to {high}, but the model predicts {num_classes} classes "
+            f"(labels 0 to {num_classes - 1}). Build the head with num_classes equal to the "
+            f"number of classes in the data ({high + 1} if the labels are 0 to {high}).")
+    used = len(np.unique(arr))
+    if what.startswith("training") and used < num_classes:
+        print(f"Notice: the {what} use only {used} of the model's {num_classes} classes; "
+              "the others can never be learned. Check num_classes and the data.")
+
+
+def _num_classes(model) -> int | None:
+    try:
+        return int(model.output_shape[-1])
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
 def fit(model, train, validation=None, epochs: int = 5, verbose: bool = True, **kwargs) -> dict:
-    """``model.fit`` with a one-line-per-epoch log; returns the history as a dict."""
+    """``model.fit`` with a one-line-per-epoch log; returns the history as a dict.
+
+    The labels are checked against the model's number of outputs first (see
+    :func:`check_labels`) for arrays and for ``tlhelpers.pipeline`` datasets.
+    """
     callbacks = list(kwargs.pop("callbacks", [])) + ([EpochLogger()] if verbose else [])
-    if isinstance(train, tuple):
-        x, y = train
-        history = model.fit(x, y, validation_data=validation, epochs=epochs, verbose=0,
-                            callbacks=callbacks, **kwargs)
-    else:
-        # a tf.data pipeline does its own shuffling
-        history = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
-                            callbacks=callbacks, shuffle=False, **kwargs)
+    n = _num_classes(model)
+    if n is not None and n > 1:
+        for what, data in (("training labels", train), ("validation labels", validation)):
+            labels = data[1] if isinstance(data, tuple) else getattr(data, "tl_labels", None)
+            if labels is not None:
+                check_labels(labels, n, what)
+    try:
+        if isinstance(train, tuple):
+            x, y = train
+            history = model.fit(x, y, validation_data=validation, epochs=epochs, verbose=0,
+                                callbacks=callbacks, **kwargs)
+        else:
+            # a tf.data pipeline does its own shuffling
+            history = model.fit(train, validation_data=validation, epochs=epochs, verbose=0,
+                                callbacks=callbacks, shuffle=False, **kwargs)
+    except tf.errors.InvalidArgumentError as err:
+        if "label value" not in str(err):
+            raise
+        found = str(err).split("Received a label value of", 1)[-1].split("\n")[0].strip()
+        raise ValueError(
+            f"A label does not fit the model's {n} classes (TensorFlow: label value {found}). "
+            "Build the head with num_classes equal to the number of classes in the data.") from None
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 

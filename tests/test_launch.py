@@ -1,0 +1,131 @@
+"""Launch links and the Colab install cell: generated from tlhelpers.launch, the same
+everywhere, and harmless outside Colab."""
+
+import contextlib
+import io
+import subprocess
+import sys
+import types
+
+import nbformat
+import pytest
+
+from tlhelpers import launch
+
+NOTEBOOKS = launch.notebook_paths()
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 8
+
+
+def test_urls_come_from_repo_and_ref():
+    nb = "01_what_is_transfer_learning.ipynb"
+    assert launch.colab_url(nb) == (f"https://colab.research.google.com/github/{launch.REPO}"
+                                    f"/blob/{launch.REF}/notebooks/{nb}")
+    assert launch.binder_url().startswith(f"https://mybinder.org/v2/gh/{launch.REPO}/{launch.REF}?")
+    assert launch.binder_url().endswith(f"urlpath=lab/tree/notebooks/{nb}")
+    assert f"@{launch.REF}" in launch.colab_install_snippet()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_badge_and_install_cell_match_launch(path):
+    nb = nbformat.read(path, as_version=4)
+    rel = path.relative_to(launch.ROOT).as_posix()
+    first_md = next(c for c in nb.cells if c.cell_type == "markdown")
+    assert launch.badge_markdown(rel) in first_md.source, (
+        f"{rel}: badge out of date; run python -m tlhelpers.launch --update")
+    installs = [i for i, c in enumerate(nb.cells)
+                if c.cell_type == "code" and c.source.startswith(launch.INSTALL_MARKER)]
+    setup = next(i for i, c in enumerate(nb.cells)
+                 if c.cell_type == "code" and launch.SETUP_MARKER in c.source)
+    assert installs == [setup - 1], f"{rel}: one install cell, right before the set-up cell"
+    cell = nb.cells[installs[0]]
+    assert cell.source == launch.colab_install_snippet()
+    assert cell.outputs == [] and cell.execution_count is None
+
+
+def test_readme_launch_section_matches_launch():
+    text = (launch.ROOT / "README.md").read_text(encoding="utf-8")
+    assert launch.readme_section() in text
+    assert "docs/workshop.md" in text and "docs/profiles.md" in text
+    assert "python course.py lab" in text and "python course.py test" in text
+
+
+def test_check_command_reports_up_to_date():
+    done = subprocess.run([sys.executable, "-m", "tlhelpers.launch", "--check"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_update_is_idempotent(tmp_path):
+    import shutil
+
+    shutil.copy(launch.ROOT / "README.md", tmp_path / "README.md")
+    shutil.copytree(launch.ROOT / "notebooks", tmp_path / "notebooks")
+    paths = launch.notebook_paths(tmp_path)
+    assert not any(launch.update_notebook(p, tmp_path) for p in paths)
+    assert not launch.update_readme(tmp_path)
+
+
+def _run_snippet(monkeypatch, colab: bool, installed: bool) -> tuple[str, list]:
+    calls = []
+    monkeypatch.setattr(subprocess, "check_call", lambda cmd, *a, **k: calls.append(cmd) or 0)
+    if colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    if not installed:
+        import importlib.util
+
+        real = importlib.util.find_spec
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: None if name == "tlhelpers" else real(name, *a))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(launch.colab_install_snippet(), {})
+    return out.getvalue(), calls
+
+
+def test_snippet_is_short():
+    assert len(launch.colab_install_snippet().splitlines()) <= 8
+
+
+def test_snippet_does_nothing_outside_colab(monkeypatch):
+    assert _run_snippet(monkeypatch, colab=False, installed=False) == ("", [])
+
+
+def test_snippet_installs_once_in_colab(monkeypatch):
+    out, calls = _run_snippet(monkeypatch, colab=True, installed=False)
+    assert calls == [[sys.executable, "-m", "pip", "install", "-q",
+                      f"tlhelpers @ git+https://github.com/{launch.REPO}@{launch.REF}"]]
+    assert "installed tlhelpers" in out
+
+
+def test_snippet_rerun_in_colab_is_instant(monkeypatch):
+    out, calls = _run_snippet(monkeypatch, colab=True, installed=True)
+    assert calls == [] and "already installed" in out
+
+
+def test_placeholder_slug_is_flagged():
+    """Badges only work once REPO names the real repository (see tlhelpers/launch.py)."""
+    owner, name = launch.REPO.split("/")
+    assert owner and name and " " not in launch.REPO
+    if owner == "OWNER":
+        pytest.skip("REPO is still the placeholder 'OWNER/...': badges are not live yet")
+
+
+def test_changing_the_slug_in_one_place_updates_everything(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copy(launch.ROOT / "README.md", tmp_path / "README.md")
+    shutil.copytree(launch.ROOT / "notebooks", tmp_path / "notebooks")
+    monkeypatch.setattr(launch, "REPO", "someone/tl-course")
+    monkeypatch.setattr(launch, "REF", "v1.0")
+    assert all(launch.update_notebook(p, tmp_path) for p in launch.notebook_paths(tmp_path))
+    assert launch.update_readme(tmp_path)
+    for path in [tmp_path / "README.md", *launch.notebook_paths(tmp_path)]:
+        text = path.read_text(encoding="utf-8")
+        assert "OWNER/" not in text and "someone/tl-course" in text, path.name
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "Not live yet" not in readme and "blob/v1.0/notebooks" in readme

@@ -1,0 +1,193 @@
+"""Where the course is published, and the launch badges and Colab install cell made from it.
+
+The repository slug and the pinned ref live here and nowhere else. The badges in
+README.md and in each notebook's first cell, and the Colab install cell before each
+notebook's set-up cell, are generated from them; after changing either, run
+
+    python -m tlhelpers.launch --update          # rewrites README.md and the notebooks
+    python -m tlhelpers.launch --check           # exit 1 if anything is out of date
+
+(``tests/test_launch.py`` fails until they agree.)
+
+>>> colab_url("01_what_is_transfer_learning.ipynb").startswith("https://colab.research.google.com/github/")
+True
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+#: GitHub "owner/name" of this course. PLACEHOLDER: set it to the real repository before
+#: publishing, then run ``python -m tlhelpers.launch --update``. Until then no badge works.
+REPO = "OWNER/transfer-learning-keras"
+#: The branch, tag or commit the badges open and Colab installs ``tlhelpers`` from. Pin it
+#: to the release tag when publishing, so notebooks and helpers always come from one version.
+REF = "main"
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST_NOTEBOOK = "01_what_is_transfer_learning.ipynb"
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+#: First line of the Colab install cell: how it is recognised (and replaced) in a notebook.
+INSTALL_MARKER = "# Colab only: install the course's helpers (elsewhere this cell does nothing)."
+SETUP_MARKER = "notebook.start("
+README_START, README_END = "<!-- launch:start -->", "<!-- launch:end -->"
+
+
+def _relpath(notebook: str) -> str:
+    """``notebooks/<name>`` for a notebook given by name, or the path given as is."""
+    return notebook if "/" in notebook else f"notebooks/{notebook}"
+
+
+def colab_url(notebook: str) -> str:
+    """The URL that opens a notebook of this repository in Colab."""
+    return f"https://colab.research.google.com/github/{REPO}/blob/{REF}/{_relpath(notebook)}"
+
+
+def binder_url(notebook: str = FIRST_NOTEBOOK) -> str:
+    """The URL that builds the Binder image and opens JupyterLab on a notebook."""
+    return f"https://mybinder.org/v2/gh/{REPO}/{REF}?urlpath=lab/tree/{_relpath(notebook)}"
+
+
+def badge_markdown(notebook: str, binder: bool = True) -> str:
+    """One line of markdown: the "Open in Colab" badge (and the Binder one) for a notebook."""
+    out = f"[![Open In Colab]({COLAB_BADGE})]({colab_url(notebook)})"
+    if binder:
+        out += f" [![Launch on Binder]({BINDER_BADGE})]({binder_url(notebook)})"
+    return out
+
+
+def colab_install_snippet() -> str:
+    """The code cell every notebook runs before its set-up cell (at most 8 lines).
+
+    In Colab it pip-installs ``tlhelpers`` from this repository at ``REF`` unless it is
+    already importable (so re-running it is instant), and says what it did. Elsewhere it
+    does nothing and prints nothing.
+    """
+    spec = f"tlhelpers @ git+https://github.com/{REPO}@{REF}"
+    return "\n".join([
+        INSTALL_MARKER,
+        "import importlib.util, subprocess, sys",
+        'if "google.colab" in sys.modules and importlib.util.find_spec("tlhelpers") is None:',
+        f'    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "{spec}"])',
+        f'    print("Colab: installed tlhelpers from {REPO}@{REF}")',
+        'elif "google.colab" in sys.modules:',
+        '    print("Colab: tlhelpers is already installed")',
+    ])
+
+
+def notebook_paths(root: Path = ROOT) -> list[Path]:
+    """Every course notebook: ``notebooks/*.ipynb`` and ``notebooks/solutions/*.ipynb``."""
+    return sorted((root / "notebooks").glob("*.ipynb")) + sorted(
+        (root / "notebooks" / "solutions").glob("*.ipynb"))
+
+
+def _with_badge(source: str, relpath: str) -> str:
+    """The first markdown cell with its badge line right after the title (replaced if there)."""
+    lines = [ln for ln in source.split("\n") if COLAB_BADGE not in ln]
+    title = next((i for i, ln in enumerate(lines) if ln.startswith("# ")), 0)
+    rest = lines[title + 1:]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    return "\n".join(lines[:title + 1] + ["", badge_markdown(relpath), ""] + rest)
+
+
+def update_notebook(path: Path, root: Path = ROOT) -> bool:
+    """Put the current badge and install cell into one notebook; True when it changed."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    relpath = path.resolve().relative_to(root.resolve()).as_posix()
+    first_md = next(c for c in nb.cells if c.cell_type == "markdown")
+    first_md.source = _with_badge(first_md.source, relpath)
+    nb.cells = [c for c in nb.cells
+                if not (c.cell_type == "code" and c.source.startswith(INSTALL_MARKER))]
+    setup = next((i for i, c in enumerate(nb.cells)
+                  if c.cell_type == "code" and SETUP_MARKER in c.source), None)
+    if setup is None:
+        raise ValueError(f"{path} has no set-up cell (a code cell calling {SETUP_MARKER}...)).")
+    cell = nbformat.v4.new_code_cell(colab_install_snippet())
+    cell.pop("id", None)
+    if nb.nbformat_minor >= 5:
+        cell["id"] = "colab-install"
+    nb.cells.insert(setup, cell)
+    after = nbformat.writes(nb)
+    if after != before:
+        path.write_text(after + "\n" if not after.endswith("\n") else after, encoding="utf-8")
+    return after != before
+
+
+def readme_section(root: Path = ROOT) -> str:
+    """The generated part of README's "Launch" section: Binder badge and Colab table."""
+    rows = ["| notebook | Colab |", "|---|---|"]
+    for path in notebook_paths(root):
+        rel = path.relative_to(root).as_posix()
+        rows.append(f"| `{rel.removeprefix('notebooks/')}` "
+                    f"| [![Open In Colab]({COLAB_BADGE})]({colab_url(rel)}) |")
+    return "\n".join([
+        README_START,
+        f"[![Launch on Binder]({BINDER_BADGE})]({binder_url()}) JupyterLab on Binder, "
+        f"opened at `{FIRST_NOTEBOOK}` (`{REPO}` at `{REF}`)",
+        "",
+        *rows,
+        *(["", "> **Not live yet:** `REPO` in `tlhelpers/launch.py` is still a placeholder; "
+            "these links work once it names the published repository."]
+          if REPO.startswith("OWNER/") else []),
+        README_END,
+    ])
+
+
+def update_readme(root: Path = ROOT) -> bool:
+    """Replace the text between the launch markers in README.md; True when it changed."""
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"README.md has no {README_START} ... {README_END} block to fill.")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    new = head + readme_section(root) + tail
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tlhelpers.launch --update`` or ``--check``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tlhelpers.launch", description=__doc__.split("\n")[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--update", "--update-notebooks", action="store_true",
+                       help="rewrite the badges and install cells in README.md and the notebooks")
+    group.add_argument("--check", action="store_true", help="only report what is out of date")
+    args = parser.parse_args(argv)
+    if args.check:
+        import shutil
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            copy = Path(tmp)
+            shutil.copy(ROOT / "README.md", copy / "README.md")
+            shutil.copytree(ROOT / "notebooks", copy / "notebooks",
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+            stale = [p.relative_to(copy).as_posix() for p in notebook_paths(copy)
+                     if update_notebook(p, copy)]
+            if update_readme(copy):
+                stale.append("README.md")
+        for name in stale:
+            print(f"out of date: {name}")
+        print("run: python -m tlhelpers.launch --update" if stale else "launch links are up to date")
+        return 1 if stale else 0
+    changed = [p.relative_to(ROOT).as_posix() for p in notebook_paths() if update_notebook(p)]
+    if update_readme():
+        changed.append("README.md")
+    print(f"updated {len(changed)} file(s) for {REPO}@{REF}: " + (", ".join(changed) or "none"))
+    if REPO.startswith("OWNER/"):
+        print("note: REPO is still the placeholder; set it in tlhelpers/launch.py before publishing.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
