@@ -88,10 +88,10 @@ def child(args) -> None:
                       "seconds": time.perf_counter() - START, "peak_mb": peak_mb}))
 
 
-def measure(args, which: str, train: int) -> dict:
+def measure(args, which: str, train: int, image_size: int) -> dict:
     cmd = [sys.executable, __file__, "--child", which, "--train", str(train),
            "--test", str(args.test), "--backbone", args.backbone, "--image-size",
-           str(args.image_size), "--epochs", str(args.epochs), "--seed", str(args.seed),
+           str(image_size), "--epochs", str(args.epochs), "--seed", str(args.seed),
            "--batch", str(args.batch)]
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -99,6 +99,9 @@ def measure(args, which: str, train: int) -> dict:
         raise SystemExit(f"{which} run failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["wall_s"] = time.perf_counter() - start
+    result["image_size"] = image_size
+    if image_size != args.image_size:
+        result["pipeline"] = f"{which}@{image_size}"
     return result
 
 
@@ -110,6 +113,8 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--backbone", default="mobilenet_025")
     parser.add_argument("--image-size", type=int, default=224)
+    parser.add_argument("--course-image-size", type=int,
+                        help="also run the course pipeline at this size (e.g. the cpu profile's 128)")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--batch", type=int, default=64, help="batch size for feature extraction")
@@ -120,20 +125,27 @@ def main() -> None:
         child(args)
         return
     rows = []
-    print(f"{'images':>7} {'pipeline':>9} {'wall s':>7} {'peak MB':>8} {'accuracy':>8}")
+    runs = [("original", args.image_size), ("course", args.image_size)]
+    if args.course_image_size:
+        runs.append(("course", args.course_image_size))
+    print(f"{'images':>7} {'pipeline':>11} {'wall s':>7} {'peak MB':>8} {'accuracy':>8}")
     for train in args.sizes:
         for _ in range(args.repeat):
-            for which in ("original", "course"):
-                r = measure(args, which, train)
+            for which, size in runs:
+                r = measure(args, which, train, size)
                 rows.append(r)
-                print(f"{train:>7} {which:>9} {r['wall_s']:7.1f} {r['peak_mb']:8.0f} {r['accuracy']:8.3f}",
-                      flush=True)
+                print(f"{train:>7} {r['pipeline']:>11} {r['wall_s']:7.1f} {r['peak_mb']:8.0f} "
+                      f"{r['accuracy']:8.3f}", flush=True)
+    names = sorted({r["pipeline"] for r in rows} - {"original"})
     for train in args.sizes:
         med = {w: {k: statistics.median(r[k] for r in rows if r["train"] == train and r["pipeline"] == w)
-                   for k in ("wall_s", "peak_mb", "accuracy")} for w in ("original", "course")}
-        o, c = med["original"], med["course"]
-        print(f"{train} images, medians of {args.repeat}: time x{o['wall_s'] / c['wall_s']:.1f} less, "
-              f"memory x{o['peak_mb'] / c['peak_mb']:.1f} less, accuracy {c['accuracy'] - o['accuracy']:+.3f}")
+                   for k in ("wall_s", "peak_mb", "accuracy")} for w in ["original", *names]}
+        o = med["original"]
+        for name in names:
+            c = med[name]
+            print(f"{train} images, medians of {args.repeat}, {name} vs original: time x"
+                  f"{o['wall_s'] / c['wall_s']:.1f} less, memory x{o['peak_mb'] / c['peak_mb']:.1f} less, "
+                  f"accuracy {c['accuracy'] - o['accuracy']:+.3f}")
     if args.out:
         meta = {"machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores",
                 "python": platform.python_version(), "date": time.strftime("%Y-%m-%d"),
