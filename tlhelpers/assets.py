@@ -115,13 +115,18 @@ def course_cache_dir(sub: str = "") -> Path:
     return path
 
 
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file (``sha256``, ``md5``...), read in chunks."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    return file_digest(path, "sha256")
 
 
 def _check_integrity(model: str, path: Path) -> None:
@@ -161,6 +166,25 @@ def _missing_message(model: str, fname: str, url: str) -> str:
     )
 
 
+def cached_file(relpath: str) -> Path | None:
+    """``relpath`` (e.g. ``"models/x.h5"``) in the Keras cache, copied there first from the
+    offline bundle's ``keras-cache/`` or a read-only Keras home when only they have it;
+    None when it is nowhere on this machine.
+    """
+    target = keras_cache_dir() / relpath
+    if target.is_file():
+        return target
+    bundle = assets_dir()
+    sources = ([bundle / "keras-cache" / relpath] if bundle is not None else []) + [
+        _keras_home() / relpath]   # a read-only Keras cache is a source too
+    for source in sources:
+        if source != target and source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            return target
+    return None
+
+
 def ensure_weights(model: str, fname: str, url: str) -> Path | None:
     """Make sure Keras will find ``fname`` in its cache; return its path when present.
 
@@ -168,18 +192,10 @@ def ensure_weights(model: str, fname: str, url: str) -> Path | None:
     is in neither, offline mode raises a clear error and online mode returns None
     (Keras then downloads it itself).
     """
-    target = keras_cache_dir() / "models" / fname
-    if target.is_file():
+    target = cached_file(f"models/{fname}")
+    if target is not None:
         _check_integrity(model, target)
         return target
-    bundle = assets_dir()
-    for source in ([bundle / "keras-cache" / "models" / fname] if bundle is not None else []) + [
-            _keras_home() / "models" / fname]:   # a read-only Keras cache is a source too
-        if source != target and source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            _check_integrity(model, target)
-            return target
     if is_offline():
         raise AssetNotAvailableError(_missing_message(model, fname, url))
     return None

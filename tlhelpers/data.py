@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -126,13 +125,8 @@ def load_cifar10(train_per_class: int, test_per_class: int, seed: int = 0) -> Im
         import keras
 
         datasets = assets.keras_cache_dir() / "datasets"
-        bundle = assets.assets_dir()
-        archive = "cifar-10-batches-py-target_archive"
-        if bundle is not None and not (datasets / archive).exists() and (
-                bundle / "keras-cache" / "datasets" / archive).is_file():
-            datasets.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(bundle / "keras-cache" / "datasets" / archive, datasets / archive)
-        if assets.is_offline() and not (datasets / archive).exists():
+        archive = assets.cached_file("datasets/cifar-10-batches-py-target_archive")
+        if assets.is_offline() and archive is None:
             raise assets.AssetNotAvailableError(
                 "CIFAR-10 is not available offline: no folder tree (TL_CIFAR10_DIR or "
                 f"TL_ASSETS_DIR) and no Keras copy in {datasets}. With internet access run "

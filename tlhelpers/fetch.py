@@ -16,7 +16,6 @@ A bundle has the layout of a Keras cache (``DIR/keras-cache/models``, ``.../data
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import http.client
 import os
 import shutil
@@ -84,19 +83,11 @@ def profile_assets(profile: str, backbones: list[str] | None = None,
     return out
 
 
-def _digest(path: Path, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def verify(path: Path, asset: Asset) -> str | None:
     """None when the file is good, else a sentence saying what is wrong."""
-    if asset.sha256 and _digest(path, "sha256") != asset.sha256:
+    if asset.sha256 and assets.file_digest(path, "sha256") != asset.sha256:
         return f"sha256 of {path.name} does not match the published {asset.sha256[:12]}…"
-    if asset.md5 and _digest(path, "md5") != asset.md5:
+    if asset.md5 and assets.file_digest(path, "md5") != asset.md5:
         return f"md5 of {path.name} does not match the published {asset.md5}"
     head = path.read_bytes()[:8] if path.stat().st_size else b""
     if path.suffix == ".h5" and head != b"\x89HDF\r\n\x1a\n":

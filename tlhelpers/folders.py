@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -225,13 +224,7 @@ def _flowers_candidates() -> list[Path]:
 
 def _flowers_archive() -> Path | None:
     """The downloaded archive in the Keras cache (copied there from the bundle if need be)."""
-    target = assets.keras_cache_dir() / "datasets" / FLOWERS_ARCHIVE
-    bundle = assets.assets_dir()
-    source = bundle / "keras-cache" / "datasets" / FLOWERS_ARCHIVE if bundle is not None else None
-    if not target.is_file() and source is not None and source.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-    return target if target.is_file() else None
+    return assets.cached_file(f"datasets/{FLOWERS_ARCHIVE}")
 
 
 def _count_images(root: Path) -> int:
