@@ -75,3 +75,50 @@ def test_non_square_and_non_integer_sizes_are_explained():
     with pytest.raises(ValueError, match="at least 32 px"):
         backbones.check_image_size("mobilenet_v2", 96.5)
     backbones.check_image_size("mobilenet_v2", np.int64(96))   # a NumPy integer is fine
+
+
+def test_prepare_weights_lets_the_plain_keras_call_load_offline(shared_assets, tmp_path, monkeypatch):
+    import keras
+
+    from tlhelpers import assets
+
+    monkeypatch.setenv("TL_OFFLINE", "1")   # Keras fixed its home (KERAS_HOME) at import
+    path = backbones.prepare_weights("mobilenet_025", 96)
+    assert path.parent == assets.keras_cache_dir() / "models" and path.is_file()
+    base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights="imagenet",
+                                        input_shape=(96, 96, 3))   # notebook 03's cell
+    reference = backbones.load_backbone("mobilenet_025", 96)
+    assert np.array_equal(np.asarray(base.get_layer("conv1").kernel),
+                          np.asarray(reference.get_layer("conv1").kernel))
+
+
+def test_prepare_weights_offline_and_missing_names_the_prefetch(tmp_path, monkeypatch):
+    from tlhelpers.assets import AssetNotAvailableError
+
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    monkeypatch.delenv("TL_ASSETS_DIR", raising=False)
+    with pytest.raises(AssetNotAvailableError, match="tlhelpers fetch"):
+        backbones.prepare_weights("vgg16", 224)
+    monkeypatch.setenv("TL_WEIGHTS", "random")
+    assert backbones.prepare_weights("vgg16", 224) is None   # timing runs need no file
+
+
+def test_prepare_weights_online_downloads_through_fetch(tmp_path, monkeypatch):
+    from asset_server import AssetServer
+
+    fname = backbones.get_spec("mobilenet_050").weights_file(128)[0]   # no published checksum
+    body = b"\x89HDF\r\n\x1a\n" + b"0" * 1000
+    from tlhelpers import assets
+
+    target = assets.keras_cache_dir() / "models" / fname
+    if target.exists():
+        pytest.skip(f"{target} is already cached here")
+    monkeypatch.delenv("TL_OFFLINE", raising=False)
+    monkeypatch.delenv("TL_ASSETS_DIR", raising=False)
+    try:
+        with AssetServer({f"/models/{fname}": body}) as server:
+            monkeypatch.setenv("TL_MIRROR_URL", server.url)
+            path = backbones.prepare_weights("mobilenet_050", 128)
+        assert path == target and path.read_bytes() == body
+    finally:
+        target.unlink(missing_ok=True)   # a fake file must not stay where Keras looks

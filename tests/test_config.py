@@ -44,3 +44,11 @@ def test_describe_names_everything():
     text = config.get_profile("ci", env={}).describe()
     for word in ("profile", "backbone", "96x96", "train", "test", "epochs"):
         assert word in text
+
+
+def test_weights_setting_is_part_of_the_profile():
+    assert config.get_profile("ci", env={}).weights == "imagenet"
+    timing = config.get_profile("cpu", env={"TL_WEIGHTS": "random"})
+    assert timing.weights is None and "TL_WEIGHTS=random" in timing.describe()
+    with pytest.raises(ValueError, match="use 'imagenet'"):
+        config.get_profile("ci", env={"TL_WEIGHTS": "noise"})

@@ -1,4 +1,5 @@
 import numpy as np
+import keras
 import pytest
 
 from tlhelpers import backbones, models, pipeline, training
@@ -123,3 +124,29 @@ def test_fit_refuses_labels_the_model_cannot_predict(tiny):
     unlabelled = ds.map(lambda x, y: (x, y))                             # labels not attached
     with pytest.raises(ValueError, match="does not fit the model's 2 classes"):
         training.fit(model, unlabelled, epochs=1, verbose=False)
+
+
+def test_saved_head_survives_damage_and_other_shapes(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path))
+    head = models.make_head(4, 2, units=(3,))
+    path = training.save_head(head, "demo")
+    assert not list(path.parent.glob("*.tmp"))          # written atomically: no leftovers
+    path.write_bytes(path.read_bytes()[:40])            # a truncated file
+    assert not training.load_head(models.make_head(4, 2, units=(3,)), "demo")
+    assert "could not be read" in capsys.readouterr().out
+    training.save_head(models.make_head(4, 2, units=(5,)), "demo")
+    assert not training.load_head(models.make_head(4, 2, units=(3,)), "demo")
+    assert "other shapes" in capsys.readouterr().out
+
+
+def test_a_plain_sequential_head_loads_the_packaged_heads_weights(tmp_path, monkeypatch):
+    # notebook 03 writes the head as keras.Sequential; notebook 04 may rebuild it with make_head
+    monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path))
+    plain = keras.Sequential([keras.Input(shape=(8,)), keras.layers.BatchNormalization(),
+                              keras.layers.Dense(4, activation="relu"), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(3, activation="softmax")])
+    training.save_head(plain, "plain")
+    packaged = models.make_head(8, 3, units=(4,), batchnorm=True)
+    assert training.load_head(packaged, "plain")
+    for a, b in zip(plain.get_weights(), packaged.get_weights()):
+        assert np.array_equal(a, b)

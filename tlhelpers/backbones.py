@@ -15,6 +15,7 @@ import dataclasses
 import numbers
 import os
 import warnings
+from pathlib import Path
 from typing import Callable
 
 import keras
@@ -168,6 +169,39 @@ def load_backbone(
     base = _build(spec, image_size, weights)
     base.trainable = trainable
     return base
+
+
+def prepare_weights(name: str, image_size: int) -> Path | None:
+    """Put a backbone's ImageNet file where ``keras.applications`` looks, before the plain
+    Keras call that notebook 03 (section 3) teaches. Returns its path, or None.
+
+    - already in Keras's cache (``$KERAS_HOME/models``): checked, nothing else to do;
+    - in an offline bundle (``TL_ASSETS_DIR``): copied into Keras's cache;
+    - online and missing: downloaded with ``tlhelpers.fetch`` (resumable, checked),
+      so a weak connection does not leave Keras with a half file;
+    - offline and missing: :class:`tlhelpers.assets.AssetNotAvailableError`, naming the
+      command that prefetches it;
+    - ``TL_WEIGHTS=random`` (timing runs): nothing is needed, returns None.
+
+    >>> prepare_weights("vgg16", 224)   # doctest: +SKIP
+    PosixPath('/home/me/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5')
+    """
+    from tlhelpers import assets
+
+    spec = get_spec(name)
+    check_image_size(spec.name, image_size)
+    if random_weights_requested():
+        return None
+    fname, url = spec.weights_file(image_size)
+    path = assets.ensure_weights(spec.name, fname, url)
+    if path is None:   # online, not cached yet: a resumable, checked download
+        from tlhelpers import fetch
+
+        try:
+            path = fetch.fetch_one(fetch.weights_asset(spec.name, image_size), assets.keras_cache_dir())
+        except fetch.FetchError as err:
+            raise assets.AssetNotAvailableError(f"{err} ({spec.name} ImageNet weights).") from None
+    return path
 
 
 def _build(spec: BackboneSpec, image_size: int, weights: str | None) -> keras.Model:

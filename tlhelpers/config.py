@@ -4,7 +4,7 @@ Every notebook calls :func:`get_profile` once. The profile is chosen by the
 ``TL_PROFILE`` environment variable, else detected (a GPU means ``full``, otherwise
 ``cpu``). Individual settings can be overridden with ``TL_BACKBONE``,
 ``TL_IMAGE_SIZE``, ``TL_TRAIN_PER_CLASS``, ``TL_TEST_PER_CLASS``, ``TL_EPOCHS`` and
-``TL_BATCH_SIZE``.
+``TL_BATCH_SIZE``; ``TL_WEIGHTS=random`` gives backbones random weights (timing runs).
 
 >>> from tlhelpers.config import get_profile
 >>> p = get_profile("ci")
@@ -36,6 +36,9 @@ class Profile:
     epochs: int
     batch_size: int = 32
     overrides: tuple[str, ...] = ()
+    #: what ``keras.applications`` gets as ``weights=``: "imagenet", or None in timing runs
+    #: (``TL_WEIGHTS=random``), whose accuracies mean nothing.
+    weights: str | None = "imagenet"
 
     @property
     def train_size(self) -> int:
@@ -56,6 +59,7 @@ class Profile:
             f"data (CIFAR-10): {self.train_size} train ({self.train_per_class}/class), "
             f"{self.test_size} test ({self.test_per_class}/class)\n"
             f"training       : {self.epochs} epochs per phase, batch size {self.batch_size}"
+            + ("" if self.weights else "\nweights        : random (TL_WEIGHTS=random, for timing only)")
         )
 
 
@@ -124,7 +128,12 @@ def get_profile(name: str | None = None, env: Mapping[str, str] | None = None) -
 
         get_spec(backbone)  # raises a clear error that lists the known names
         changes["backbone"] = backbone
+    weights = env.get("TL_WEIGHTS", "").strip().lower()
+    if weights not in ("", "imagenet", "random"):
+        raise ValueError(f"TL_WEIGHTS={weights!r}: use 'imagenet' (the default) or 'random'.")
     profile = PROFILES[chosen]
+    if weights == "random":
+        profile = dataclasses.replace(profile, weights=None)
     if changes:
         profile = dataclasses.replace(profile, overrides=tuple(sorted(changes)), **changes)
         if "image_size" in changes:

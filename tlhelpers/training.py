@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -268,17 +269,43 @@ def stack(base: keras.Model, head: keras.Model) -> keras.Model:
     return feature_extractor(base, head=head)
 
 
+def _head_path(name: str) -> Path:
+    return assets.course_cache_dir("heads") / f"{name}.npz"
+
+
 def save_head(head: keras.Model, name: str) -> Path:
-    """Save a trained head's weights in the course cache (for the next notebook)."""
-    path = assets.course_cache_dir("heads") / f"{name}.weights.h5"
-    head.save_weights(path)
+    """Save a trained head's weights in the course cache (for the next notebook).
+
+    The arrays are stored in layer order, so a head built the same way loads them
+    whatever its layers are called; the file is written atomically (a temporary file,
+    then a rename), so a crash never leaves half a file under the final name.
+    """
+    path = _head_path(name)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as out:
+        np.savez(out, *head.get_weights())
+    os.replace(tmp, path)
     return path
 
 
 def load_head(head: keras.Model, name: str) -> bool:
-    """Load weights saved by :func:`save_head` into ``head``; False when there are none."""
-    path = assets.course_cache_dir("heads") / f"{name}.weights.h5"
+    """Load weights saved by :func:`save_head` into ``head``; False when there are none.
+
+    A damaged file, or one saved from a head of another shape, is ignored with a
+    notice (False), so the caller trains a new head instead of crashing.
+    """
+    path = _head_path(name)
     if not path.is_file():
         return False
-    head.load_weights(path)
+    try:
+        with np.load(path) as saved:
+            arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        print(f"Notice: the saved head {path} could not be read ({type(err).__name__}); ignoring it.")
+        return False
+    expected = [tuple(w.shape) for w in head.get_weights()]
+    if [a.shape for a in arrays] != expected:
+        print(f"Notice: the saved head {path} has other shapes than this head; ignoring it.")
+        return False
+    head.set_weights(arrays)
     return True
