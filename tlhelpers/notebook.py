@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import warnings
 import sys
 from typing import Mapping
 
@@ -73,6 +74,9 @@ def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> P
 
     active = get_profile(profile)
     keras.utils.set_random_seed(seed)
+    # The course's tf.data pipelines shuffle themselves; Keras's fit still warns that its
+    # own shuffle=True default is ignored for a dataset, which only confuses learners.
+    warnings.filterwarnings("ignore", message=r"`shuffle=True` was passed, but will be ignored")
     if verbose:
         print(active.describe())
         from tlhelpers.backbones import random_weights_requested

@@ -1,0 +1,178 @@
+"""The Keras code that notebooks 03 and 04 teach, run from the notebooks' own cells, must
+build the same models as the helpers that package it (``models.feature_extractor``,
+``models.make_head``, ``models.unfreeze``, ``models.InferenceMode``).
+
+Each test executes the notebook cell itself (found by its first line), so editing the
+notebook or the helper alone makes the test fail.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from tlhelpers import backbones, models, trainability
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def cell(notebook: str, first_line: str) -> str:
+    """The source of the one code cell of ``notebook`` that starts with ``first_line``."""
+    nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
+    found = [src for c in nb["cells"] if c["cell_type"] == "code"
+             for src in ["".join(c["source"])] if src.startswith(first_line)]
+    assert len(found) == 1, f"{notebook}: expected one code cell starting with {first_line!r}, found {len(found)}"
+    return found[0]
+
+
+def run_cell(notebook: str, first_line: str, **namespace) -> dict:
+    namespace = {"keras": keras, "layers": layers, "np": np, **namespace}
+    exec(compile(cell(notebook, first_line), f"{notebook}:{first_line[:30]}", "exec"), namespace)
+    return namespace
+
+
+def leaf_layers(model: keras.Model) -> list:
+    """Layers with nested models (and InferenceMode) expanded, input layers left out."""
+    out = []
+    for layer in model.layers:
+        inner = layer.base if isinstance(layer, models.InferenceMode) else layer
+        if isinstance(inner, keras.Model):
+            out += leaf_layers(inner)
+        elif not isinstance(inner, keras.layers.InputLayer):
+            out.append(inner)
+    return out
+
+
+def signature(layer) -> tuple:
+    """A layer's type and configuration, without its (generated) name."""
+    config = {k: v for k, v in layer.get_config().items() if k not in ("name", "dtype")}
+    return type(layer).__name__, json.dumps(config, sort_keys=True, default=str)
+
+
+def counts(model: keras.Model) -> tuple[int, int]:
+    totals = trainability.trainability_table(model).totals
+    return totals["trainable_params"], totals["non_trainable_params"]
+
+
+def assert_same_model(plain: keras.Model, packaged: keras.Model) -> None:
+    assert [signature(l) for l in leaf_layers(plain)] == [signature(l) for l in leaf_layers(packaged)]
+    assert counts(plain) == counts(packaged)
+    trainable = lambda m: [signature(l) for l in leaf_layers(m) if l.trainable and l.weights]
+    assert trainable(plain) == trainable(packaged)
+
+
+def test_notebook_03_vgg16_cells_equal_feature_extractor():
+    ns = run_cell("03_feature_extraction.ipynb", "vgg_base = keras.applications.VGG16(")
+    ns = run_cell("03_feature_extraction.ipynb", "inputs = keras.Input(shape=(224, 224, 3))", **ns)
+    packaged = models.feature_extractor(
+        keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3)),
+        10, **models.LESSON_HEADS["vgg16"])
+    assert counts(ns["vgg_model"]) == (133_898, 14_714_688)
+    assert_same_model(ns["vgg_model"], packaged)
+
+
+@pytest.fixture(scope="module")
+def mobilenet_v2_224():
+    return backbones.load_backbone("mobilenet_v2", 224, weights=None)
+
+
+def test_notebook_03_head_cell_equals_make_head(mobilenet_v2_224):
+    ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224)
+    packaged = models.make_head(1280, 10, **models.LESSON_HEADS["mobilenet_v2"])
+    assert_same_model(ns["head"], packaged)
+    assert counts(ns["head"]) == (167_818, 2_560)
+
+
+def test_notebook_03_mobilenet_v2_model_equals_feature_extractor(mobilenet_v2_224):
+    ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224)
+    ns = run_cell("03_feature_extraction.ipynb", "inputs = keras.Input(shape=(S, S, 3))", S=224, **ns)
+    packaged = models.feature_extractor(mobilenet_v2_224, 10, **models.LESSON_HEADS["mobilenet_v2"])
+    assert counts(ns["model"]) == (167_818, 2_257_984 + 2_560)
+    assert_same_model(ns["model"], packaged)
+
+
+def test_notebook_03_base_cell_builds_the_registered_backbone(monkeypatch):
+    # In a TL_WEIGHTS=random run the cell asks for weights=None: no file needed.
+    monkeypatch.setenv("TL_WEIGHTS", "random")
+    from tlhelpers.config import get_profile
+
+    for name in ("mobilenet_025", "mobilenet_v2"):
+        profile = get_profile("ci", env={"TL_BACKBONE": name, "TL_WEIGHTS": "random"})
+        ns = run_cell("03_feature_extraction.ipynb", 'print("weights file:"', profile=profile,
+                      S=profile.image_size, backbones=backbones)
+        reference = backbones.load_backbone(name, profile.image_size, weights=None)
+        assert [signature(l) for l in ns["base"].layers] == [signature(l) for l in reference.layers]
+        assert ns["preprocess_input"] is backbones.get_spec(name).preprocess
+        assert not ns["base"].trainable_weights
+
+
+def test_notebook_04_vgg16_unfreeze_cell_equals_models_unfreeze():
+    ns = run_cell("04_fine_tuning.ipynb", "vgg_base = keras.applications.VGG16(", models=models,
+                  trainability=trainability)
+    packaged = models.feature_extractor(
+        keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3)),
+        10, **models.LESSON_HEADS["vgg16"])
+    models.unfreeze(packaged, last_n=4)
+    names = lambda m: [l.name for l in models.find_base(m).layers if l.trainable]
+    assert names(ns["vgg_model"]) == names(packaged) == [
+        "block5_conv1", "block5_conv2", "block5_conv3", "block5_pool"]
+    assert counts(ns["vgg_model"]) == counts(packaged)
+
+
+@pytest.mark.parametrize("unfreeze", [20, 40])
+def test_notebook_04_unfreeze_loops_equal_models_unfreeze(unfreeze):
+    def build():
+        base = backbones.load_backbone("mobilenet_025", 96, weights=None)
+        return base, models.feature_extractor(base, 10, **models.LESSON_HEADS["mobilenet_v2"])
+
+    ft_base, ft_model = build()
+    run_cell("04_fine_tuning.ipynb", "ft_base.trainable = True", ft_base=ft_base, ft_model=ft_model,
+             UNFREEZE=unfreeze, trainability=trainability)
+    base, packaged = build()
+    report = models.unfreeze(packaged, last_n=unfreeze)
+    assert [l.name for l in ft_base.layers if l.trainable] == [l.name for l in base.layers if l.trainable]
+    assert counts(ft_model) == counts(packaged)
+    assert report.batchnorm_kept_frozen > 0
+    assert not any(l.trainable for l in ft_base.layers if isinstance(l, layers.BatchNormalization))
+
+
+def test_notebook_04_inference_mode_cell_behaves_like_the_package():
+    ns = run_cell("04_fine_tuning.ipynb", "class InferenceMode(layers.Layer):", bn_moves=lambda f: None)
+
+    def bn_moved(wrapper) -> bool:
+        base = keras.Sequential([keras.Input((8, 8, 3)), layers.Conv2D(4, 3), layers.BatchNormalization()])
+        inputs = keras.Input((8, 8, 3))
+        x = layers.GlobalAveragePooling2D()(wrapper(base)(inputs))
+        model = keras.Model(inputs, layers.Dense(2, activation="softmax")(x))
+        base.trainable = True
+        before = base.layers[-1].moving_mean.numpy()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(np.random.default_rng(0).uniform(0, 1, (4, 8, 8, 3)), np.zeros(4), verbose=0)
+        return not np.allclose(before, base.layers[-1].moving_mean.numpy())
+
+    assert not bn_moved(ns["InferenceMode"]) and not bn_moved(models.InferenceMode)
+    assert bn_moved(lambda base: (lambda x: base(x, training=False)))   # what the class fixes
+
+
+def test_the_taught_lines_stay_in_the_notebooks():
+    def code(notebook):
+        nb = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))
+        return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+    nb03, nb04 = code("03_feature_extraction.ipynb"), code("04_fine_tuning.ipynb")
+    for line in ("keras.applications.MobileNetV2(include_top=False", "base.trainable = False",
+                 "x = base(inputs, training=False)", "layers.GlobalAveragePooling2D()(x)",
+                 "keras.Model(inputs, outputs", "model.compile(", "model.fit(fit_ds",
+                 "keras.optimizers.Adam(learning_rate=1e-3)", "feature_model.predict(train_ds",
+                 "preprocess_input = keras.applications.mobilenet_v2.preprocess_input", "head.fit(f_tr"):
+        assert line in nb03, line
+    for line in ("ft_base.trainable = True", "for layer in ft_base.layers[:-UNFREEZE]:",
+                 "isinstance(layer, layers.BatchNormalization)", "keras.optimizers.Adam(learning_rate=FT_LR)",
+                 "initial_epoch=profile.epochs", "for layer in vgg_base.layers[:-4]:",
+                 "return self.base(inputs, training=False)"):
+        assert line in nb04, line
