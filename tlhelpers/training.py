@@ -61,6 +61,8 @@ def strategy() -> tf.distribute.Strategy:
 def compile_model(model: keras.Model, learning_rate: float = 1e-3, verbose: bool = True) -> keras.Model:
     """Compile with Adam and sparse categorical cross-entropy, saying what will train.
 
+    Taught in notebook 03, section 4 (``model.compile(...)``); this is that cell, packaged.
+
     Call it again after every change of ``trainable``: Keras fixes the set of weights
     to update when it compiles.
     """
@@ -128,6 +130,9 @@ def _num_classes(model) -> int | None:
 def fit(model, train, validation=None, epochs: int = 5, verbose: bool = True, **kwargs) -> dict:
     """``model.fit`` with a one-line-per-epoch log; returns the history as a dict.
 
+    Taught in notebook 03, sections 4 and 5 (``model.fit``, ``head.fit``); this adds a
+    label check and a compact log.
+
     The labels are checked against the model's number of outputs first (see
     :func:`check_labels`) for arrays and for ``tlhelpers.pipeline`` datasets.
     """
@@ -170,6 +175,9 @@ def extract_features(
     base: keras.Model, dataset: tf.data.Dataset, cache_key: str | None = None, verbose: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the frozen base once over ``dataset``; return (pooled features, labels).
+
+    Taught in notebook 03, section 5 (``feature_model.predict``); this is that cell,
+    packaged, with a cache on disk.
 
     With ``cache_key``, the arrays are saved to the course cache and loaded from there
     next time. Valid only while the base stays frozen and the inputs do not change
@@ -220,6 +228,10 @@ def fit_two_phase(
 ) -> dict:
     """Feature extraction, then fine-tuning the top of the base at a lower learning rate.
 
+    Taught in notebook 04, sections 3 and 4 (phase 1 on features, then the unfreezing
+    loops, the recompile at a low rate and ``fit(..., initial_epoch=...)``); this is
+    those cells, packaged.
+
     Phase 1 trains the head with the base frozen (on ``cached_features`` = (x_train,
     y_train, x_val, y_val) when given, which is much faster). Phase 2 unfreezes the last
     ``unfreeze_last`` base layers (BatchNormalization stays frozen), recompiles at
@@ -265,7 +277,10 @@ def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.nd
 
 
 def stack(base: keras.Model, head: keras.Model) -> keras.Model:
-    """Put a head trained on cached features back on its base: a model that takes images."""
+    """Put a head trained on cached features back on its base: a model that takes images.
+
+    Notebook 03, section 4 builds this model in plain Keras (:func:`feature_extractor`).
+    """
     return feature_extractor(base, head=head)
 
 
