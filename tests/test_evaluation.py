@@ -76,6 +76,16 @@ def test_standard_error_and_compare_sentence():
     assert "tied" in evaluation.compare_sentence("A", 0.5, "B", 0.5, 10)
 
 
+def test_the_noise_sentence_prints_the_threshold_it_uses():
+    # 0.217 vs 0.183 on 60 images: SE of the gap sqrt(se_a^2 + se_b^2) = 0.073, threshold 0.146
+    text = evaluation.compare_sentence("A", 0.217, "B", 0.183, 60)
+    se = evaluation.gap_standard_error(0.217, 0.183, 60)
+    assert se == pytest.approx(0.0729, abs=1e-4)
+    assert f"2 x {se:.3f} = {2 * se:.3f}" in text and "less than twice" in text
+    assert evaluation.gap_is_clear(0.9, 0.5, 100) and not evaluation.gap_is_clear(0.217, 0.183, 60)
+    assert not evaluation.gap_is_clear(0.5, 0.9, 100)   # a clear gap the other way is not "a ahead"
+
+
 def test_run_tag_depends_on_profile():
     ci, cpu = get_profile("ci", env={}), get_profile("cpu", env={})
     assert evaluation.run_tag(ci) != evaluation.run_tag(cpu)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from tlhelpers import assets
+from tlhelpers.stats import compare_sentence, gap_is_clear, gap_standard_error, standard_error  # noqa: F401
 
 #: Test accuracies reported by the original lesson (VGG16 / MobileNetV2 era), with the
 #: conditions they were measured under. Shown next to this run's numbers, never mixed in.
@@ -64,17 +65,6 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     """
     t, p = _pair(y_true, y_pred)
     return float(np.mean(t == p))
-
-
-def standard_error(acc: float, n: int) -> float:
-    """Binomial standard error of an accuracy measured on ``n`` examples.
-
-    >>> round(standard_error(0.5, 100), 3)
-    0.05
-    """
-    if n < 1:
-        raise ValueError(f"n must be a positive number of examples, got {n}.")
-    return math.sqrt(max(acc * (1.0 - acc), 0.0) / n)
 
 
 def per_class_accuracy(y_true: Any, y_pred: Any, class_names: Sequence[str]) -> pd.Series:
@@ -165,31 +155,6 @@ def evaluate(model, dataset, class_names: Sequence[str]) -> Evaluation:
         raise ValueError(f"The model outputs shape {probs.shape} but there are {len(class_names)} "
                          "class names: pass the class names the model was trained on.")
     return Evaluation(probs, labels.astype(int), tuple(class_names))
-
-
-def compare_sentence(name_a: str, acc_a: float, name_b: str, acc_b: float, n: int,
-                     what: str = "validation accuracy") -> str:
-    """A sentence comparing two accuracies on the same ``n`` examples, honest about noise.
-
-    A gap smaller than twice the larger standard error is called "within the noise".
-
-    >>> compare_sentence("A", 0.80, "B", 0.60, 1000)
-    'In this run, A reaches a validation accuracy of 0.800 and B 0.600 (n = 1000): A is ahead by 0.200, more than twice the standard error (0.015), so the gap is unlikely to be noise.'
-    """
-    se = max(standard_error(acc_a, n), standard_error(acc_b, n))
-    gap = acc_a - acc_b
-    first = (f"In this run, {name_a} reaches a {what} of {acc_a:.3f} and {name_b} {acc_b:.3f} "
-             f"(n = {n}): ")
-    if gap == 0:
-        return first + "they are tied."
-    leader = name_a if gap > 0 else name_b
-    if abs(gap) > 2 * se:
-        verdict = (f"more than twice the standard error ({se:.3f}), so the gap is unlikely "
-                   "to be noise.")
-    else:
-        verdict = (f"within twice the standard error ({se:.3f}), so this run cannot tell them "
-                   "apart: on so few images the gap may be noise.")
-    return first + f"{leader} is ahead by {abs(gap):.3f}, " + verdict
 
 
 # ---------------------------------------------------------------- results across notebooks
