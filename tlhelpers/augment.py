@@ -9,6 +9,10 @@ clip to the [0, 255] range; the backbone's ``preprocess_input`` comes after, exa
 as at inference time. The random layers act only when ``training=True`` (in ``fit``);
 in ``predict``/``evaluate`` they pass images through unchanged.
 
+Notebook 06 writes the augmentation block (section 2) and the augmented model
+(section 3) in plain Keras; :func:`make_augmentation` and :func:`augmented_model` are
+those cells, packaged. ``tests/test_lesson_code_05_06.py`` checks that they match.
+
 >>> from tlhelpers.augment import make_augmentation
 >>> aug = make_augmentation(rotation=0.05, zoom=0.1)
 >>> [layer.name for layer in aug.layers]
@@ -43,6 +47,10 @@ def make_augmentation(flip: bool | str = True, rotation: float = 0.0, zoom: floa
                       translation: float = 0.0, contrast: float = 0.0, brightness: float = 0.0,
                       seed: int | None = None) -> keras.Sequential:
     """A ``keras.Sequential`` of random layers for raw [0, 255] images; a strength of 0 leaves a layer out.
+
+    Notebook 06, section 2 writes this block layer by layer in a cell; with
+    ``**DEFAULT_STRENGTHS`` this function builds the same layers with the same settings
+    (only the layer names differ). The explorer uses it to rebuild the block per slider move.
 
     - ``flip``: True/"horizontal" (left-right mirror: a mirrored car is still a car;
       upside-down is not, so no vertical flip), "horizontal_and_vertical", or False.
@@ -105,6 +113,17 @@ class BackbonePreprocess(layers.Layer):
 def augmented_model(base: keras.Model, backbone: str, num_classes: int,
                     augmentation: keras.Model | None = None, **head_kwargs) -> keras.Model:
     """Raw pixels -> [augmentation] -> BackbonePreprocess -> frozen base(training=False) -> pooling -> head.
+
+    Notebook 06, section 3 ("The model in Keras code") builds this model with the
+    functional API in a cell; this function is that cell, packaged. With the notebook's
+    head (``units=(128,), dropout=0.5, batchnorm=True``) it has the same layers, weights
+    and outputs, with three additions that matter outside the lesson:
+
+    - the preprocessing is a layer (:class:`BackbonePreprocess`), so a saved model takes raw pixels;
+    - the base is wrapped in :class:`tlhelpers.models.InferenceMode`, so it stays in inference
+      mode after unfreezing (Keras 3 overrides a plain ``base(x, training=False)`` in ``fit``);
+    - the random layers go in one by one rather than as a nested model, so
+      :func:`tlhelpers.models.find_base` / ``unfreeze`` find the pretrained base.
 
     ``augmentation`` is a ``keras.Sequential`` of random layers (:func:`make_augmentation`);
     ``augmentation=None`` builds the same model without augmentation (for comparisons).

@@ -106,6 +106,11 @@ def data_size_sweep(
 ) -> dict:
     """Validation accuracy of the scratch CNN and of a head on frozen features, per training-set size.
 
+    Notebook 05, section 5: this is the notebook's build / compile / fit cells (sections 2
+    and 3) in a loop. Each run builds a fresh scratch CNN with
+    :func:`tlhelpers.models.scratch_cnn` (the packaged version of the notebook's
+    ``keras.Sequential`` cell) and a fresh :func:`tlhelpers.models.make_head`.
+
     ``train_features`` / ``val_features`` are the pooled backbone features of
     ``x_train`` / ``x_val`` in the same order. Every run gets the same number of weight
     updates: ``epochs`` passes over the LARGEST subset (smaller subsets are repeated), so

@@ -33,6 +33,9 @@ def make_head(
 ) -> keras.Model:
     """The classifier that sits on pooled features: [BN] -> Dense(relu)... -> Dropout -> softmax.
 
+    Taught in notebook 03, section 4 (the head written as ``keras.Sequential``); this is
+    that cell, packaged (tests/test_lesson_code_03_04.py keeps the two identical).
+
     It is a model of its own, so it can be trained on cached features and then stacked
     on the base unchanged.
 
@@ -58,6 +61,9 @@ def make_head(
 @keras.saving.register_keras_serializable(package="tlhelpers")
 class InferenceMode(layers.Layer):
     """Runs the wrapped base with ``training=False``, whatever the outer model is doing.
+
+    Taught in notebook 04, section 2, where its ``__init__`` and ``call`` are written out
+    and measured; this version adds what Keras needs to save and reload it.
 
     In Keras 3 a functional graph does *not* keep ``base(x, training=False)``: during
     ``fit`` the outer ``training=True`` is passed down to every nested layer (see
@@ -96,6 +102,10 @@ def feature_extractor(
     **head_kwargs,
 ) -> keras.Model:
     """Frozen ``base`` -> global average pooling -> ``head``, with the functional API.
+
+    Taught in notebook 03, sections 1 and 4 (``keras.Input``, ``base.trainable = False``,
+    ``base(x, training=False)``, pooling, the head, ``keras.Model``); this is those
+    cells, packaged, plus :class:`InferenceMode` (notebook 04, section 2).
 
     The base runs in inference mode (``training=False``, pinned by
     :class:`InferenceMode`) so its BatchNormalization layers keep their statistics even
@@ -164,6 +174,10 @@ def unfreeze(
 ) -> UnfreezeReport:
     """Make the top of the base trainable: its last ``last_n`` layers, or all from ``from_layer``.
 
+    Taught in notebook 04, sections 1 and 4 (``base.trainable = True``, the loop that
+    freezes all but the last layers again, the loop that keeps BatchNormalization
+    frozen); this is those loops, packaged, with a report of what changed.
+
     BatchNormalization layers stay frozen unless ``train_batchnorm=True``. You must
     recompile afterwards. Returns a report of what changed.
     """
@@ -193,6 +207,11 @@ def unfreeze(
 
 def scratch_cnn(image_size: int = 32, num_classes: int = 10, dropout: float = 0.5) -> keras.Model:
     """The original lesson's small CNN (three conv layers), trained from scratch.
+
+    Notebook 05, section 2 ("The scratch CNN, layer by layer") writes this network as a
+    ``keras.Sequential`` in a cell; this function is that cell, packaged (with layer names),
+    so that :func:`tlhelpers.experiments.data_size_sweep` can build a fresh copy per run.
+    ``tests/test_lesson_code_05_06.py`` checks that both build the same layers.
 
     Takes raw [0, 255] pixels (it rescales them itself). 65,930 parameters for 10 classes,
     whatever the input size, thanks to global average pooling.
