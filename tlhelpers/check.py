@@ -1,224 +1,241 @@
-"""Automatic feedback for the exercises: call ``check.exercise_N(...)`` after each one.
+"""Automatic feedback for notebook 07: call ``check.exercise_N(...)`` after each exercise.
 
-Every check looks at your own objects (datasets, models, histories, numbers) and says
-what is right, what to fix and gives a hint, never the full answer. Placeholders
-(``None`` or ``...``) are reported as "not done yet", so the notebook always runs.
+Every check looks at your own objects (the data, the model and its layers, the
+optimizer, the History that ``fit`` returned) and says what is right, what to fix and
+where the course teaches it. Numbers you type are recomputed from your model, so they
+must come from a run. Placeholders (``None`` or ``...``) are reported as "not done
+yet", and anything else that is not what a check expects gets an explanation, never
+a traceback.
 
 >>> from tlhelpers import check
->>> fb = check.exercise_2(None)
-Exercise 2 - a feature-extraction model
-  [todo] Not done yet: `model` is still a placeholder. Build it, then run this check again.
+>>> fb = check.exercise_2(None, None, None, None)
+Exercise 2 - a feature-extraction model in Keras
+  [todo] Not done yet: `model`, `history`, `val_accuracy`, `folder_data` are still placeholders. Build them, then run this check again.
 >>> fb.passed
 False
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
-from tlhelpers import feedback, inspection
-from tlhelpers.feedback import Feedback, is_missing, ready  # noqa: F401  (public API)
-
-_TITLES = {
-    "exercise_1": "Exercise 1 - load an image folder",
-    "exercise_2": "Exercise 2 - a feature-extraction model",
-    "exercise_3": "Exercise 3 - train the head and evaluate",
-    "exercise_4": "Exercise 4 - fine-tune and compare",
-    "exercise_5": "Exercise 5 - compare backbones",
-    "exercise_6": "Exercise 6 - vary one hyperparameter",
-    "challenge": "Challenge - domain shift",
-}
+from tlhelpers import check_runs as runs
+from tlhelpers import inspection as ins
+from tlhelpers.feedback import NB03, TITLES, Feedback, count, describe, guarded, is_missing, ready, start
+from tlhelpers.feedback import RESULTS  # noqa: F401  (public API)
 
 
-def _start(key: str, **required: Any) -> Feedback | None:
-    """A 'not done yet' Feedback when a required object is a placeholder, else None."""
-    missing = [name for name, value in required.items() if is_missing(value)]
-    if not missing:
+def _image_size(model) -> int | None:
+    try:
+        return int(model.input_shape[1])
+    except (TypeError, ValueError, AttributeError):
         return None
-    fb = Feedback(key, _TITLES[key])
-    names = ", ".join(f"`{m}`" for m in missing)
-    fb.todo(f"Not done yet: {names} {'is still a placeholder' if len(missing) == 1 else 'are still placeholders'}. "
-            f"Build {'it' if len(missing) == 1 else 'them'}, then run this check again.")
-    return fb.show()
 
 
-def exercise_1(folder_data: Any, train_ds: Any = None, backbone: str | None = None) -> Feedback:
-    """Check the loaded folder (splits, classes) and that ``train_ds`` is preprocessed for ``backbone``."""
-    fb = _start("exercise_1", folder_data=folder_data, train_ds=train_ds, backbone=backbone)
+def _val_batch(folder_data, model):
+    from tlhelpers.config import get_profile
+
+    size = _image_size(model) or get_profile().image_size
+    return ins.first_batch(folder_data.dataset("validation", size, None, batch_size=32))
+
+
+def _folder(fb: Feedback, folder_data: Any) -> bool:
+    from tlhelpers.folders import FolderData
+
+    if isinstance(folder_data, FolderData):
+        return True
+    fb.fix(f"`folder_data` is {describe(folder_data)}, not the FolderData of Exercise 1.",
+           "Pass `folder_data` from Exercise 1: the check measures your model on its validation images.")
+    return False
+
+
+def _labels_of(ds: Any, limit: int = 5000) -> np.ndarray | None:
+    """The labels of a (images, labels) dataset, in order (``tl_labels`` when the pipeline kept them)."""
+    known = getattr(ds, "tl_labels", None)
+    if known is not None:
+        return np.asarray(known).reshape(-1)
+    out = []
+    for _, y in ds:
+        out.append(np.asarray(y).reshape(-1))
+        if sum(len(o) for o in out) >= limit:
+            break
+    return np.concatenate(out) if out else None
+
+
+def _check_folder_data(fb: Feedback, data: Any) -> bool:
+    from tlhelpers.folders import FolderData
+
+    if not isinstance(data, FolderData):
+        fb.fix(f"`folder_data` is {describe(data)}, not the FolderData of a loaded folder.",
+               "Use `folders.load_image_folder(folder, ...)` as the exercise says.")
+        return False
+    fb.ok(f"{data.num_classes} classes found: {', '.join(data.class_names)}.")
+    n_tr, n_va, n_te = len(data.train_paths), len(data.val_paths), len(data.test_paths)
+    fb.check(n_tr > 0 and n_va > 0 and n_te > 0, f"{n_tr} training, {n_va} validation and {n_te} test images.",
+             f"A split is empty ({n_tr} training, {n_va} validation, {n_te} test images).",
+             "Ask for validation_split=0.2 and test_split=0.2.")
+    missing = set(range(data.num_classes)) - set(np.asarray(data.val_labels).tolist())
+    fb.check(not missing, "Every class appears in the validation split.",
+             f"{len(missing)} classes have no validation image.", "Load more images per class (max_per_class).")
+    return True
+
+
+def _check_raw_batches(fb: Feedback, ds: Any, num_classes: int | None, name: str = "train_ds") -> None:
+    """A pipeline of (images, labels) batches with raw [0, 255] pixels: the model preprocesses."""
+    batch = ins.first_batch(ds) if not isinstance(ds, (tuple, list)) else None
+    if batch is None:
+        fb.fix(f"`{name}` is {describe(ds)}, not a dataset of (images, labels) batches.",
+               "Use `folder_data.dataset(split, IMAGE_SIZE, ...)`.")
+        return
+    x, y = batch
+    ok = x.ndim == 4 and x.shape[-1] == 3 and x.shape[1] == x.shape[2]
+    fb.check(ok, f"`{name}` gives batches of square RGB images: {tuple(x.shape)}.",
+             f"A batch of `{name}` has shape {tuple(x.shape)}; expected (batch, size, size, 3).",
+             "Pass one image size, e.g. IMAGE_SIZE, to `folder_data.dataset`.")
+    if num_classes and y.size:
+        fb.check(y.min() >= 0 and y.max() < num_classes, f"Labels are class ids 0..{num_classes - 1}.",
+                 f"Labels range from {y.min()} to {y.max()}.", "Use the labels the folder gives.")
+    got = ins.convention_of(float(x.min()), float(x.max()))
+    fb.check(got == ins.RAW, f"`{name}` gives raw pixels {ins.RAW}: the model will preprocess them itself.",
+             f"`{name}` gives values in [{x.min():.3g}, {x.max():.3g}] ({got}), but in this notebook the "
+             "model does its own preprocessing, so the pipeline must give raw pixels.",
+             "Leave out the `preprocess` argument of `folder_data.dataset` (see the input convention in "
+             f"{NB03}).")
+
+
+
+@guarded("exercise_1")
+def exercise_1(folder_data: Any, train_ds: Any, val_ds: Any) -> Feedback:
+    """The folder loaded with three splits; pipelines of raw [0, 255] pixels (the model preprocesses)."""
+    fb = start("exercise_1", folder_data=folder_data, train_ds=train_ds, val_ds=val_ds)
     if fb:
         return fb
-    fb = Feedback("exercise_1", _TITLES["exercise_1"])
-    inspection.check_folder_data(fb, folder_data)
-    inspection.check_batches(fb, train_ds, backbone, getattr(folder_data, "num_classes", None))
-    return fb.show()
-
-
-def exercise_2(model: Any, num_classes: int | None = None, train_ds: Any = None) -> Feedback:
-    """Check a feature-extraction model: frozen base, inference mode, output layer, parameters.
-
-    Pass ``train_ds`` as well to check that its value range suits this model's backbone.
-    """
-    fb = _start("exercise_2", model=model)
-    if fb:
-        return fb
-    fb = Feedback("exercise_2", _TITLES["exercise_2"])
-    base = inspection.check_model_and_base(fb, model)
-    if base is None:
+    fb = Feedback("exercise_1", TITLES["exercise_1"])
+    if not _check_folder_data(fb, folder_data):
         return fb.show()
-    n_train = feedback.count(base.trainable_weights)
-    fb.check(n_train == 0, "The base is frozen: none of its weights will change in training.",
-             f"The base has {n_train:,} trainable parameters, so training would change the "
-             "pretrained weights.", "Freeze the base (its `trainable` flag) before building the model.")
-    inspection.check_inference_mode(fb, model, base)
-    inspection.check_output(fb, model, num_classes)
-    total, trainable = model.count_params(), feedback.count(model.trainable_weights)
-    fb.info(f"Parameters: {total:,} in all, {trainable:,} trainable, {total - trainable:,} frozen "
-            f"({100 * trainable / max(total, 1):.1f}% of the model learns).")
-    if not is_missing(train_ds):
-        name = inspection.backbone_of(base)
-        if name:
-            inspection.check_batches(fb, train_ds, name, num_classes, shapes=False)
+    _check_raw_batches(fb, train_ds, folder_data.num_classes, "train_ds")
+    _check_raw_batches(fb, val_ds, folder_data.num_classes, "val_ds")
+    labels = _labels_of(val_ds) if ins.first_batch(val_ds) is not None else None
+    if labels is not None:
+        same = len(labels) == len(folder_data.val_labels) and (labels == folder_data.val_labels).all()
+        fb.check(same, f"`val_ds` streams the {len(labels)} validation images, in a fixed order.",
+                 "`val_ds` is not the validation split in its fixed order (its labels differ).",
+                 "Build it with `folder_data.dataset(\"validation\", ...)`, without shuffling.")
     return fb.show()
 
 
-def exercise_3(model: Any, history: Any, val_accuracy: Any) -> Feedback:
-    """Check the first training phase: a history with validation, a frozen base, a held-out score."""
-    fb = _start("exercise_3", model=model, history=history, val_accuracy=val_accuracy)
-    if fb:
-        return fb
-    fb = Feedback("exercise_3", _TITLES["exercise_3"])
-    hist = feedback.as_history(history)
-    if hist is None:
-        fb.fix("`history` should be what training returned (a Keras History or a dict of lists).",
-               "Keep the return value of `training.fit(...)` or `model.fit(...)`.")
+def _training_flag(fb: Feedback, model, base) -> None:
+    found, value = ins.base_call(model, base)
+    if value == "pinned":
+        fb.ok("The base runs in inference mode, pinned by InferenceMode (training=False whatever fit does).")
+    elif value is False:
+        fb.ok("The base is called with training=False.")
+    elif found:
+        fb.info(f"The base is called with training={value}. With every layer of the base frozen this "
+                "is harmless in Keras 3: a frozen BatchNormalization layer runs in inference mode. It "
+                "matters once you unfreeze layers; write `base(x, training=False)` as " + NB03 + " does.")
     else:
-        epochs = len(hist.get("loss", hist.get("accuracy", [])))
-        fb.check(epochs >= 1, f"The history holds {epochs} epoch(s) of training.",
-                 "The history is empty.", "Train for at least one epoch.")
-        fb.check("val_accuracy" in hist or "val_loss" in hist,
-                 "Training was monitored on a validation set.",
-                 "The history has no validation metrics.",
-                 "Pass the validation split to fit, so choices are made on it and not on the test set.")
-    base = inspection.check_model_and_base(fb, model, quiet=True)
-    if base is not None:
-        fb.check(feedback.count(base.trainable_weights) == 0, "The base stayed frozen in this phase.",
-                 "The base is already trainable in this first phase.",
-                 "Train the new head first with the base frozen; unfreeze only in Exercise 4.")
-    inspection.check_accuracy(fb, val_accuracy, "val_accuracy", inspection.num_outputs(model))
-    return fb.show()
+        fb.info("Could not see how the base is called (not a functional model).")
 
 
-def exercise_4(model: Any, head_learning_rate: Any, fine_tune_accuracy: Any = None,
-               val_accuracy: Any = None) -> Feedback:
-    """Check fine-tuning: part of the base unfrozen, BatchNorm frozen, recompiled at a lower rate."""
-    fb = _start("exercise_4", model=model, head_learning_rate=head_learning_rate,
-                fine_tune_accuracy=fine_tune_accuracy)
+@guarded("exercise_2")
+def exercise_2(model: Any, history: Any, val_accuracy: Any, folder_data: Any) -> Feedback:
+    """A frozen keras.applications base in a functional model, compiled, trained, and its
+    validation accuracy (recomputed by the check)."""
+    fb = start("exercise_2", model=model, history=history, val_accuracy=val_accuracy, folder_data=folder_data)
     if fb:
         return fb
-    fb = Feedback("exercise_4", _TITLES["exercise_4"])
-    base = inspection.check_model_and_base(fb, model, quiet=True)
+    fb = Feedback("exercise_2", TITLES["exercise_2"])
+    if not ins.check_model(fb, model):
+        return fb.show()
+    base = ins.find_base(model)
     if base is None:
+        fb.fix("No pretrained base inside the model.",
+               f"Build one with `keras.applications.<Model>(include_top=False, ...)` and call it on the "
+               f"input ({NB03}).")
         return fb.show()
-    inspection.check_unfrozen(fb, base)
-    inspection.check_inference_mode(fb, model, base)
-    inspection.check_optimizer(fb, model, head_learning_rate)
-    inspection.check_accuracy(fb, fine_tune_accuracy, "fine_tune_accuracy", inspection.num_outputs(model))
-    if feedback.is_fraction(fine_tune_accuracy) and feedback.is_fraction(val_accuracy):
-        diff = float(fine_tune_accuracy) - float(val_accuracy)
-        verb = "improved" if diff > 0 else "did not improve"
-        fb.info(f"Fine-tuning {verb} the validation accuracy: {float(val_accuracy):.3f} -> "
-                f"{float(fine_tune_accuracy):.3f} ({diff:+.3f}). With few images or epochs a small "
-                "or negative change is common; explain what you see.")
+    fb.ok(f"The model reuses the base {base.name!r} ({base.count_params():,} parameters).")
+    runs.check_pretrained(fb, base)
+    runs.remember(base)  # Exercise 3 compares with these weights
+    n_train = count(base.trainable_weights)
+    fb.check(n_train == 0, "The base is frozen: none of its weights will change in training.",
+             f"The base has {n_train:,} trainable parameters, so training would change the pretrained "
+             "weights while the new head is still random.",
+             f"Set `base.trainable = False` before compiling ({NB03}).")
+    _training_flag(fb, model, base)
+    pools = [type(layer).__name__ for layer in model.layers
+             if type(layer).__name__ in ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten")]
+    fb.check(bool(pools), f"The feature maps are pooled ({pools[0] if pools else ''}).",
+             "Nothing turns the base's feature maps into one vector per image.",
+             f"Add `layers.GlobalAveragePooling2D()` after the base ({NB03}).")
+    folder_ok = _folder(fb, folder_data)
+    if folder_ok:
+        ins.check_reaches_base(fb, model, base, _val_batch(folder_data, model)[0])
+    ins.check_output(fb, model, folder_data.num_classes if folder_ok else None)
+    opt = ins.check_compiled(fb, model)
+    hist = runs.check_history(fb, history, model) if opt is not None else None
+    claim = runs.as_accuracy(fb, val_accuracy, "val_accuracy")
+    if folder_ok and hist is not None and claim is not None:
+        measured = runs.check_claim(fb, claim, model, folder_data, "val_accuracy")
+        runs.SEEN[model] = {"optimizer": opt, "lr": ins.learning_rate(opt), "val_accuracy": measured,
+                            "history": history}
+        runs.LAST["val_accuracy"] = measured
+    total, trainable = model.count_params(), count(model.trainable_weights)
+    fb.info(f"Parameters: {total:,} in all, {trainable:,} trainable ({100 * trainable / max(total, 1):.1f}%).")
     return fb.show()
 
 
-def exercise_5(results: Any) -> Feedback:
-    """Check a backbone comparison table: columns backbone, weights, params, seconds, accuracy."""
-    fb = _start("exercise_5", results=results)
+_CUES = ("colour", "color", "texture", "shape", "contrast", "brightness", "light", "dark", "detail",
+         "edge", "grey", "gray", "hue", "pattern", "outline", "resolution", "blur", "pixel")
+
+
+@guarded("challenge")
+def challenge(model: Any, folder_data: Any, shifted_val_ds: Any, original_accuracy: Any,
+              shifted_accuracy: Any, explanation: Any) -> Feedback:
+    """Both accuracies recomputed from the model; an explanation in your own words."""
+    fb = start("challenge", model=model, folder_data=folder_data, shifted_val_ds=shifted_val_ds,
+               original_accuracy=original_accuracy, shifted_accuracy=shifted_accuracy, explanation=explanation)
     if fb:
         return fb
-    fb = Feedback("exercise_5", _TITLES["exercise_5"])
-    rows = feedback.as_rows(results)
-    needed = ("backbone", "weights", "params", "seconds", "accuracy")
-    if rows is None or not rows or any(k not in rows[0] for k in needed):
-        fb.fix("`results` should be a table (DataFrame or list of dicts) with columns "
-               + ", ".join(needed) + ".", "Collect one dict per backbone, then `pd.DataFrame(rows)`.")
-        return fb.show()
-    names = {str(r["backbone"]) for r in rows}
-    fb.check(len(names) >= 3, f"{len(names)} backbones compared ({', '.join(sorted(names))}).",
-             f"Only {len(names)} backbone(s) compared.", "Compare at least three backbones.")
-    fb.check(all(feedback.positive(r["params"]) and feedback.positive(r["seconds"]) for r in rows),
-             "Every row has a size (parameters) and a time.",
-             "Some rows have no positive parameter count or time.",
-             "Use `base.count_params()` and time the work with `time.perf_counter()`.")
-    random_scored = [str(r["backbone"]) for r in rows
-                     if feedback.is_random(r["weights"]) and not feedback.is_nan(r["accuracy"])]
-    fb.check(not random_scored, "No accuracy is reported for randomly initialised weights.",
-             f"An accuracy is reported for random weights ({', '.join(random_scored)}): that is not a "
-             "transfer-learning result.", "Put NaN as the accuracy of a backbone built with weights=None "
-             "and label it 'size and speed only'.")
-    scored = [r for r in rows if not feedback.is_random(r["weights"]) and feedback.is_fraction(r["accuracy"])]
-    fb.check(bool(scored), f"{len(scored)} pretrained backbone(s) have an accuracy between 0 and 1.",
-             "No pretrained backbone has an accuracy between 0 and 1.",
-             "Train a head on at least one backbone with ImageNet weights and record its validation accuracy.")
-    return fb.show()
-
-
-def exercise_6(values: Any, sweep_scores: Any, hyperparameter: Any = "learning_rate") -> Feedback:
-    """Check a one-hyperparameter sweep: at least 3 distinct values, one score in [0, 1] each."""
-    scores = sweep_scores
-    fb = _start("exercise_6", values=values, sweep_scores=sweep_scores)
-    if fb:
-        return fb
-    fb = Feedback("exercise_6", _TITLES["exercise_6"])
-    fb.check(hyperparameter in ("learning_rate", "unfrozen_layers"),
-             f"The hyperparameter is {hyperparameter!r}.", f"Unknown hyperparameter {hyperparameter!r}.",
-             "Vary 'learning_rate' or 'unfrozen_layers'.")
-    values, scores = list(values), [float(s) for s in scores]
-    fb.check(len(set(values)) >= 3, f"{len(set(values))} different values tried.",
-             f"Only {len(set(values))} different value(s) tried.", "Try at least three values.")
-    if len(values) != len(scores):
-        fb.fix(f"{len(values)} values but {len(scores)} scores.", "Record one score per value.")
-        return fb.show()
-    fb.check(all(0.0 <= s <= 1.0 for s in scores), "Every score is an accuracy between 0 and 1.",
-             "Some scores are not accuracies between 0 and 1.", "Record the validation accuracy of each run.")
-    if hyperparameter == "learning_rate":
-        fb.check(all(feedback.positive(v) for v in values), "All learning rates are positive.",
-                 "Some learning rates are not positive.", "Learning rates are numbers like 1e-4 or 1e-2.")
-    if fb.passed:
-        best = values[int(np.argmax(scores))]
-        fb.info(f"Best value in your sweep: {best} (validation accuracy {max(scores):.3f}).")
-    return fb.show()
-
-
-def challenge(original_accuracy: Any, shifted_accuracy: Any, explanation: Any) -> Feedback:
-    """Check the domain-shift challenge: two accuracies and an explanation in your own words."""
-    fb = _start("challenge", original_accuracy=original_accuracy,
-                shifted_accuracy=shifted_accuracy, explanation=explanation)
-    if fb:
-        return fb
-    fb = Feedback("challenge", _TITLES["challenge"])
-    for name, value in (("original_accuracy", original_accuracy), ("shifted_accuracy", shifted_accuracy)):
-        fb.check(feedback.is_fraction(value), f"`{name}` is an accuracy ({float(value):.3f})."
-                 if feedback.is_fraction(value) else "", f"`{name}` should be a number between 0 and 1.",
-                 "Use the accuracy that `evaluate` returns.")
-    words = len(str(explanation).split())
-    fb.check(words >= 15, f"Your explanation has {words} words.", f"Your explanation has only {words} words.",
-             "Explain in a few sentences which cues the ImageNet features rely on, and what the shift removed.")
-    if feedback.is_fraction(original_accuracy) and feedback.is_fraction(shifted_accuracy):
-        drop = float(original_accuracy) - float(shifted_accuracy)
-        fb.info(f"Accuracy {'drops' if drop > 0 else 'rises' if drop < 0 else 'stays the same'} by {abs(drop):.3f} under the shift "
-                f"({float(original_accuracy):.3f} -> {float(shifted_accuracy):.3f}).")
+    fb = Feedback("challenge", TITLES["challenge"])
+    original = runs.as_accuracy(fb, original_accuracy, "original_accuracy")
+    shifted = runs.as_accuracy(fb, shifted_accuracy, "shifted_accuracy")
+    if ins.check_model(fb, model) and _folder(fb, folder_data):
+        if original is not None:
+            runs.check_claim(fb, original, model, folder_data, "original_accuracy", ())
+        if shifted is not None and ins.first_batch(shifted_val_ds) is None:
+            fb.fix(f"`shifted_val_ds` is {describe(shifted_val_ds)}, not a dataset.",
+                   "Run the cell that builds `shifted_val_ds`.")
+        elif shifted is not None:
+            measured, n = runs.accuracy(model, shifted_val_ds)
+            fb.check(abs(measured - shifted) <= runs.tolerance(n),
+                     f"`shifted_accuracy` = {shifted:.3f} matches the check's measurement on the shifted images.",
+                     f"`shifted_accuracy` = {shifted:.3f}, but the model scores {measured:.3f} on `shifted_val_ds`.",
+                     "Evaluate the same model on `shifted_val_ds`.")
+    text = explanation if isinstance(explanation, str) else ""
+    words = re.findall(r"[a-zA-Z']+", text.lower())
+    distinct = len(set(words))
+    fb.check(len(words) >= 15 and distinct >= 10,
+             f"Your explanation has {len(words)} words ({distinct} different).",
+             f"`explanation` should be a few sentences of your own; it has {len(words)} words, "
+             f"{distinct} different." if text else f"`explanation` is {describe(explanation)}, not text.",
+             "Explain in two or three sentences what the shift removed and why the features suffer.")
+    fb.check(any(w.startswith(_CUES) for w in words), "It names a visual cue the shift changed.",
+             "It names no visual cue (colour, texture, shape, contrast, detail...).",
+             "Say which cue the ImageNet features relied on and the shift took away.")
+    if original is not None and shifted is not None:
+        fb.info(f"You report {original:.3f} -> {shifted:.3f} under the shift ({shifted - original:+.3f}).")
     return fb.show()
 
 
 def summary() -> Feedback:
     """One line per check run so far in this session (the latest result of each)."""
     fb = Feedback("summary", "Summary of your checks")
-    for key, title in _TITLES.items():
-        result = feedback.RESULTS.get(key)
+    for key, title in TITLES.items():
+        result = RESULTS.get(key)
         if result is None:
             fb.todo(f"{title}: not checked yet.")
         elif not result.done:
@@ -230,8 +247,11 @@ def summary() -> Feedback:
 
 def all_passed() -> bool:
     """True when every exercise's latest check passed."""
-    return all(feedback.RESULTS.get(k) is not None and feedback.RESULTS[k].passed for k in _TITLES)
+    return all(RESULTS.get(k) is not None and RESULTS[k].passed for k in TITLES)
 
+
+from tlhelpers.check_models import exercise_3, exercise_4, exercise_5  # noqa: E402
+from tlhelpers.check_tasks import exercise_6, exercise_7  # noqa: E402
 
 __all__ = ["Feedback", "all_passed", "challenge", "exercise_1", "exercise_2", "exercise_3",
-           "exercise_4", "exercise_5", "exercise_6", "is_missing", "ready", "summary"]
+           "exercise_4", "exercise_5", "exercise_6", "exercise_7", "is_missing", "ready", "summary"]

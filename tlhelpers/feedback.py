@@ -7,8 +7,8 @@ True
 
 from __future__ import annotations
 
+import functools
 import html
-import math
 from typing import Any
 
 import numpy as np
@@ -129,21 +129,83 @@ def ready(**objects: Any) -> bool:
     return not missing
 
 
+# ---------------------------------------------------------------- where each idea is taught
+NB03 = "notebook 03 on feature extraction"
+NB04 = "notebook 04 on fine-tuning"
+NB05 = "notebook 05 on training from scratch"
+NB06 = "notebook 06 on data augmentation"
+
+#: The title of every check, in the order of the notebook.
+TITLES = {
+    "exercise_1": "Exercise 1 - load a new data set",
+    "exercise_2": "Exercise 2 - a feature-extraction model in Keras",
+    "exercise_3": "Exercise 3 - fine-tune the top of the base",
+    "exercise_4": "Exercise 4 - augmentation inside the model",
+    "exercise_5": "Exercise 5 - a small CNN from scratch",
+    "exercise_6": "Exercise 6 - cats vs dogs, two classes",
+    "exercise_7": "Exercise 7 - optimizers at the fine-tuning stage",
+    "challenge": "Challenge - domain shift",
+}
+
+
+def start(key: str, **required: Any) -> Feedback | None:
+    """A shown 'not done yet' Feedback when a required object is a placeholder, else None."""
+    missing = [name for name, value in required.items() if is_missing(value)]
+    if not missing:
+        return None
+    fb = Feedback(key, TITLES[key])
+    one = len(missing) == 1
+    names = ", ".join(f"`{m}`" for m in missing)
+    fb.todo(f"Not done yet: {names} {'is still a placeholder' if one else 'are still placeholders'}. "
+            f"Build {'it' if one else 'them'}, then run this check again.")
+    return fb.show()
+
+
+def guarded(key: str):
+    """Decorator: whatever a check meets, the learner gets feedback, never a traceback."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as err:  # the learner's objects can be anything: explain, do not crash
+                first = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+                fb = Feedback(key, TITLES[key])
+                fb.fix(f"The check could not inspect what you passed ({type(err).__name__}: {first}).",
+                       "Pass the objects the exercise names (look at the placeholders of its cell), "
+                       "run the cells above it first, then run this check again.")
+                return fb.show()
+        return run
+    return wrap
+
+
+def describe(value: Any) -> str:
+    """A few words on what ``value`` is, for messages: ``describe([]) == 'an empty list'``."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return f"the boolean {value}"
+    if isinstance(value, (int, float, np.number)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the text {value[:30]!r}"
+    if isinstance(value, (list, tuple, dict, set)) and not value:
+        return f"an empty {type(value).__name__}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a dict with keys {', '.join(map(str, list(value)[:4]))}"
+    return f"a {type(value).__name__}"
+
+
 # ---------------------------------------------------------------- small value helpers
 def count(weights) -> int:
     return int(sum(int(np.prod(w.shape)) for w in weights))
 
 
-def is_nan(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return math.isnan(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def is_fraction(value: Any) -> bool:
+    if isinstance(value, (bool, str)):
+        return False
     try:
         return 0.0 <= float(value) <= 1.0
     except (TypeError, ValueError):
@@ -151,25 +213,9 @@ def is_fraction(value: Any) -> bool:
 
 
 def positive(value: Any) -> bool:
+    if isinstance(value, (bool, str)):
+        return False
     try:
         return float(value) > 0
     except (TypeError, ValueError):
         return False
-
-
-def is_random(weights: Any) -> bool:
-    text = "" if weights is None else str(weights).strip().lower()
-    return not text or is_nan(weights) or text.startswith(("none", "random"))
-
-
-def as_history(history: Any) -> dict | None:
-    hist = getattr(history, "history", history)
-    return hist if isinstance(hist, dict) else None
-
-
-def as_rows(results: Any) -> list[dict] | None:
-    if hasattr(results, "to_dict"):
-        return results.to_dict("records")
-    if isinstance(results, (list, tuple)) and all(isinstance(r, dict) for r in results):
-        return list(results)
-    return None

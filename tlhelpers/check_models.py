@@ -1,0 +1,215 @@
+"""Checks of notebook 07 on models that change: fine-tuning, augmentation, a CNN from scratch.
+
+Re-exported by :mod:`tlhelpers.check` (call them as ``check.exercise_3(...)`` and so on).
+
+>>> from tlhelpers import check_models
+>>> check_models.exercise_5(None, None, None).done
+Exercise 5 - a small CNN from scratch
+  [todo] Not done yet: `scratch`, `scratch_history`, `folder_data` are still placeholders. Build them, then run this check again.
+False
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tlhelpers import check_runs as runs
+from tlhelpers import inspection as ins
+from tlhelpers.feedback import NB04, NB05, NB06, TITLES, Feedback, count, guarded, positive, start
+
+KERAS_20285 = ("in Keras 3, fit's training=True reaches a base called with `base(x, training=False)` "
+               "inside a functional model (keras-team/keras#20285)")
+
+
+def _folder_batch(fb: Feedback, folder_data: Any, model) -> np.ndarray | None:
+    from tlhelpers.check import _folder, _val_batch
+
+    return _val_batch(folder_data, model)[0] if _folder(fb, folder_data) else None
+
+
+def _layers_that_train(base) -> tuple[list, list]:
+    """(layers of the base with weights, those with a trainable weight)."""
+    trainable_ids = {id(v) for v in base.trainable_weights}
+    with_weights = [layer for layer in ins.leaves(base) if layer.weights]
+    return with_weights, [layer for layer in with_weights if any(id(v) in trainable_ids for v in layer.weights)]
+
+
+def _check_unfrozen(fb: Feedback, model, base) -> None:
+    with_weights, training = _layers_that_train(base)
+    fb.check(bool(training), f"{len(training)} of the {len(with_weights)} base layers with weights are trainable.",
+             "No layer of the base is trainable, so fine-tuning cannot change it.",
+             f"Set `base.trainable = True`, then freeze all but `base.layers[-N:]` ({NB04}, the unfreezing loop).")
+    if training and len(training) == len(with_weights):
+        fb.info("The whole base is unfrozen; with little data, unfreezing only the top layers is safer.")
+    elif training:
+        above = [layer for layer in with_weights[with_weights.index(training[0]):]
+                 if type(layer).__name__ != "BatchNormalization"]
+        if any(layer not in training for layer in above):
+            fb.info("Some trainable layers are not at the top of the base; the course unfreezes the last N layers.")
+    bn = [layer for layer in training if type(layer).__name__ == "BatchNormalization"]
+    pinned = ins.base_call(model, base)[1] == "pinned"
+    fb.check(not bn or pinned, "BatchNormalization layers stay frozen.",
+             f"{len(bn)} BatchNormalization layers are trainable: {KERAS_20285}, so they would update "
+             "their statistics on your small batches.",
+             f"Keep them frozen: `if isinstance(layer, layers.BatchNormalization): layer.trainable = False` "
+             f"({NB04}); tlhelpers.models.InferenceMode pins inference mode for real.")
+
+
+def _check_changes(fb: Feedback, base) -> None:
+    before = runs.snapshot_of(base)
+    if before is None:
+        fb.info("Could not compare the base with its weights before fine-tuning: run the check of "
+                "Exercise 2 before you fine-tune (it keeps a copy).")
+        return
+    changed = runs.changed_layers(base, before)
+    kinds = {layer.name: type(layer).__name__ for layer in ins.leaves(base)}
+    bn = [name for name in changed if kinds.get(name) == "BatchNormalization"]
+    others = [name for name in changed if name not in bn]
+    fb.check(bool(others), f"Training changed {len(others)} layers of the base (e.g. {', '.join(others[-3:])}).",
+             "No layer of the base changed since Exercise 2: the base was not trained.",
+             f"Unfreeze, recompile, then call fit again ({NB04}).")
+    if bn:
+        fb.fix(f"The statistics of {len(bn)} BatchNormalization layers changed: {KERAS_20285}.",
+               f"Keep BatchNormalization frozen while fine-tuning ({NB04}).")
+
+
+def _check_optimizer(fb: Feedback, model, base, head_learning_rate: Any) -> None:
+    opt = ins.check_compiled(fb, model, hint_nb=NB04)
+    if opt is None:
+        return
+    seen = runs.SEEN.get(model, {})
+    lr, head_lr = ins.learning_rate(opt), head_learning_rate if head_learning_rate is not None else seen.get("lr")
+    tracked = {id(v) for v in getattr(opt, "_trainable_variables", None) or []}
+    stale = seen.get("optimizer") is opt or (tracked and not tracked & {id(v) for v in base.trainable_weights})
+    fb.check(not stale, "The model was recompiled after unfreezing: the optimizer updates the base too.",
+             "The optimizer is still the one compiled before unfreezing: it updates only the head.",
+             f"Keras fixes what an optimizer trains when you compile: call `model.compile(...)` again after "
+             f"changing `trainable` ({NB04}).")
+    if lr is not None and positive(head_lr):
+        fb.check(lr < float(head_lr), f"Fine-tuning learning rate {lr:g}, lower than the head's {float(head_lr):g}.",
+                 f"Fine-tuning learning rate {lr:g} is not lower than the head's {float(head_lr):g}: large "
+                 "updates can wreck the pretrained features.",
+                 f"Recompile with a rate 10 to 100 times lower, e.g. `keras.optimizers.Adam(1e-4)` ({NB04}).")
+
+
+@guarded("exercise_3")
+def exercise_3(model: Any, history_ft: Any, fine_tune_accuracy: Any, folder_data: Any,
+               head_learning_rate: Any = None) -> Feedback:
+    """Top layers unfrozen, BatchNorm frozen, recompiled lower, weights really changed, accuracy recomputed."""
+    fb = start("exercise_3", model=model, history_ft=history_ft, fine_tune_accuracy=fine_tune_accuracy,
+               folder_data=folder_data)
+    if fb:
+        return fb
+    fb = Feedback("exercise_3", TITLES["exercise_3"])
+    if not ins.check_model(fb, model, hint_nb=NB04):
+        return fb.show()
+    base = ins.find_base(model)
+    if base is None:
+        fb.fix("No pretrained base inside the model.", "Fine-tune the model of Exercise 2.")
+        return fb.show()
+    _check_unfrozen(fb, model, base)
+    _check_changes(fb, base)
+    _check_optimizer(fb, model, base, head_learning_rate)
+    seen = runs.SEEN.get(model, {})
+    if seen.get("history") is history_ft:
+        fb.fix("`history_ft` is the History of Exercise 2.", "Keep what the fine-tuning `fit` returns.")
+    elif runs.check_history(fb, history_ft, model, "history_ft", NB04) is not None:
+        first = history_ft.epoch[0] if history_ft.epoch else 0
+        if first > 0:
+            fb.ok(f"The epochs continue from epoch {first} (initial_epoch), so the curves join up.")
+        else:
+            fb.info("The fine-tuning epochs start again at 0; `fit(..., initial_epoch=...)` continues the count.")
+    claim = runs.as_accuracy(fb, fine_tune_accuracy, "fine_tune_accuracy")
+    if claim is not None and _folder_batch(fb, folder_data, model) is not None:
+        measured = runs.check_claim(fb, claim, model, folder_data, "fine_tune_accuracy")
+        if seen.get("val_accuracy") is not None:
+            fb.info(f"Validation accuracy {seen['val_accuracy']:.3f} with the frozen base, {measured:.3f} after "
+                    "fine-tuning. With few images and epochs a small or negative change is common.")
+    return fb.show()
+
+
+@guarded("exercise_4")
+def exercise_4(aug_model: Any, aug_history: Any, folder_data: Any) -> Feedback:
+    """Random augmentation layers inside the model, on raw pixels, active only in training."""
+    fb = start("exercise_4", aug_model=aug_model, aug_history=aug_history, folder_data=folder_data)
+    if fb:
+        return fb
+    fb = Feedback("exercise_4", TITLES["exercise_4"])
+    if not ins.check_model(fb, aug_model, "aug_model", NB06):
+        return fb.show()
+    randoms = [layer for layer in ins.leaves(aug_model) if type(layer).__name__.startswith("Random")]
+    fb.check(bool(randoms), f"Augmentation layers inside the model: {', '.join(type(r).__name__ for r in randoms)}.",
+             "No random augmentation layer inside the model.",
+             f"Put `keras.Sequential([layers.RandomFlip(\"horizontal\"), ...])` right after `keras.Input` ({NB06}).")
+    base = ins.find_base(aug_model)
+    if base is None:
+        fb.fix("No pretrained base inside the model.", "Build it as in Exercise 2, with the augmentation first.")
+        return fb.show()
+    n_train = count(base.trainable_weights)
+    fb.check(n_train == 0, "The base is frozen.", f"The base has {n_train:,} trainable parameters.",
+             "Set `base.trainable = False` before compiling: this exercise trains the head.")
+    x = _folder_batch(fb, folder_data, aug_model)
+    if x is not None and randoms:
+        seen = ins.input_of(aug_model, randoms[0], x)
+        if seen is not None:
+            raw = ins.convention_of(float(seen.min()), float(seen.max())) == ins.RAW
+            fb.check(raw, "The augmentation sees raw [0, 255] pixels, before preprocess_input.",
+                     f"The augmentation sees values in [{seen.min():.3g}, {seen.max():.3g}]: it runs after "
+                     "preprocess_input (RandomContrast and RandomBrightness assume [0, 255]).",
+                     f"Apply the augmentation block first, then preprocess_input ({NB06}).")
+        train, infer = ins.input_of(aug_model, base, x, True), ins.input_of(aug_model, base, x, False)
+        if train is not None and infer is not None:
+            fb.check(not np.allclose(train, infer), "It changes the images in training and leaves them alone "
+                     "at inference (evaluate and predict see the real images).",
+                     "The augmentation changed nothing in training mode.", "Give the layers non-zero strengths.")
+    if x is not None:
+        ins.check_reaches_base(fb, aug_model, base, x)
+    if ins.check_compiled(fb, aug_model, "aug_model", NB06) is not None:
+        if runs.check_history(fb, aug_history, aug_model, "aug_history", NB06) is not None and x is not None:
+            measured, n = runs.accuracy(aug_model, folder_data, "validation")
+            fb.info(f"The augmented model scores {measured:.3f} on the {n} validation images (measured by the check).")
+    return fb.show()
+
+
+@guarded("exercise_5")
+def exercise_5(scratch: Any, scratch_history: Any, folder_data: Any) -> Feedback:
+    """A Sequential CNN that learns every weight: Conv2D and pooling, scaled inputs, trained."""
+    fb = start("exercise_5", scratch=scratch, scratch_history=scratch_history, folder_data=folder_data)
+    if fb:
+        return fb
+    fb = Feedback("exercise_5", TITLES["exercise_5"])
+    if not ins.check_model(fb, scratch, "scratch", NB05):
+        return fb.show()
+    if ins.find_base(scratch) is not None:
+        fb.fix("The model contains a pretrained base; a CNN from scratch learns every weight itself.",
+               f"Stack `layers.Conv2D` and `layers.MaxPooling2D` yourself ({NB05}).")
+        return fb.show()
+    kinds = [type(layer).__name__ for layer in ins.leaves(scratch)]
+    convs, pools = kinds.count("Conv2D"), sum(k.endswith("Pooling2D") and "Global" not in k for k in kinds)
+    fb.check(convs >= 2 and pools >= 1, f"{convs} Conv2D and {pools} pooling layers.",
+             f"{convs} Conv2D and {pools} pooling layers: not yet a small CNN.",
+             f"Use two or three `Conv2D` + `MaxPooling2D` blocks ({NB05}).")
+    frozen = scratch.count_params() - count(scratch.trainable_weights)
+    fb.check(frozen == 0, f"All {scratch.count_params():,} parameters train.", f"{frozen:,} parameters are frozen.",
+             "From scratch, every layer learns: leave `trainable` as it is.")
+    x = _folder_batch(fb, folder_data, scratch)
+    first = next((layer for layer in ins.leaves(scratch) if type(layer).__name__ == "Conv2D"), None)
+    seen = ins.input_of(scratch, first, x) if x is not None and first is not None else None
+    if seen is not None:
+        fb.check(float(seen.max()) <= 1.5, f"The first Conv2D sees scaled values (up to {seen.max():.3g}).",
+                 f"The first Conv2D sees raw pixels (up to {seen.max():.0f}): training from scratch is slow "
+                 "and unstable on that scale.", f"Start with `layers.Rescaling(1./255)` ({NB05}).")
+    if x is not None:
+        ins.check_output(fb, scratch, folder_data.num_classes)
+    if ins.check_compiled(fb, scratch, "scratch", NB05) is not None:
+        if runs.check_history(fb, scratch_history, scratch, "scratch_history", NB05) is not None and x is not None:
+            measured, n = runs.accuracy(scratch, folder_data, "validation")
+            ref = runs.LAST.get("val_accuracy")
+            fb.info(f"From scratch: {measured:.3f} on the {n} validation images"
+                    + (f"; the transfer model of Exercise 2: {ref:.3f}." if ref is not None else "."))
+    return fb.show()
+
+
+__all__ = ["exercise_3", "exercise_4", "exercise_5"]
