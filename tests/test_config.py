@@ -10,7 +10,8 @@ def test_named_profiles_have_the_documented_sizes():
     assert (cpu.backbone, cpu.train_size, cpu.test_size) == ("mobilenet_v2", 5000, 1000)
     assert 96 <= cpu.image_size <= 160
     assert (ci.backbone, ci.image_size) == ("mobilenet_025", 96)
-    assert ci.train_size <= 500 and ci.epochs <= 2
+    assert ci.train_size <= 1000 and ci.epochs <= 2 and ci.head_epochs == 10
+    assert (cpu.head_epochs, full.head_epochs) == (5, 5)   # the original lesson's 5 epochs
 
 
 def test_environment_chooses_and_overrides():
@@ -52,3 +53,9 @@ def test_weights_setting_is_part_of_the_profile():
     assert timing.weights is None and "TL_WEIGHTS=random" in timing.describe()
     with pytest.raises(ValueError, match="use 'imagenet'"):
         config.get_profile("ci", env={"TL_WEIGHTS": "noise"})
+
+
+def test_head_epochs_can_be_overridden():
+    assert config.get_profile("cpu", env={"TL_HEAD_EPOCHS": "12"}).head_epochs == 12
+    with pytest.raises(ValueError, match="TL_HEAD_EPOCHS"):
+        config.get_profile("cpu", env={"TL_HEAD_EPOCHS": "many"})

@@ -173,6 +173,6 @@ def test_the_taught_lines_stay_in_the_notebooks():
         assert line in nb03, line
     for line in ("ft_base.trainable = True", "for layer in ft_base.layers[:-UNFREEZE]:",
                  "isinstance(layer, layers.BatchNormalization)", "keras.optimizers.Adam(learning_rate=FT_LR)",
-                 "initial_epoch=profile.epochs", "for layer in vgg_base.layers[:-4]:",
+                 "initial_epoch=profile.head_epochs", "for layer in vgg_base.layers[:-4]:",
                  "return self.base(inputs, training=False)"):
         assert line in nb04, line

@@ -3,7 +3,7 @@
 Every notebook calls :func:`get_profile` once. The profile is chosen by the
 ``TL_PROFILE`` environment variable, else detected (a GPU means ``full``, otherwise
 ``cpu``). Individual settings can be overridden with ``TL_BACKBONE``,
-``TL_IMAGE_SIZE``, ``TL_TRAIN_PER_CLASS``, ``TL_TEST_PER_CLASS``, ``TL_EPOCHS`` and
+``TL_IMAGE_SIZE``, ``TL_TRAIN_PER_CLASS``, ``TL_TEST_PER_CLASS``, ``TL_EPOCHS``, ``TL_HEAD_EPOCHS`` and
 ``TL_BATCH_SIZE``; ``TL_WEIGHTS=random`` gives backbones random weights (timing runs).
 
 >>> from tlhelpers.config import get_profile
@@ -25,7 +25,7 @@ PROFILE_NAMES = ("full", "cpu", "ci")
 class Profile:
     """The size of a run. All notebooks read these fields and nothing else.
 
-    Example: ``Profile("ci", "mobilenet_025", 96, 30, 20, 2).train_size == 300``.
+    Example: ``Profile("ci", "mobilenet_025", 96, 100, 100, 2).train_size == 1000``.
     """
 
     name: str
@@ -35,6 +35,9 @@ class Profile:
     test_per_class: int
     epochs: int
     batch_size: int = 32
+    #: epochs of the cheap runs: a head on cached features, the 32-px scratch CNN. ``epochs``
+    #: is for runs that push every image through the backbone (fine-tuning, augmentation).
+    head_epochs: int = 5
     overrides: tuple[str, ...] = ()
     #: what ``keras.applications`` gets as ``weights=``: "imagenet", or None in timing runs
     #: (``TL_WEIGHTS=random``), whose accuracies mean nothing.
@@ -58,7 +61,8 @@ class Profile:
             f"backbone       : {self.backbone} at {self.image_size}x{self.image_size} px\n"
             f"data (CIFAR-10): {self.train_size} train ({self.train_per_class}/class), "
             f"{self.test_size} test ({self.test_per_class}/class)\n"
-            f"training       : {self.epochs} epochs per phase, batch size {self.batch_size}"
+            f"training       : {self.head_epochs} epochs for heads on cached features and the scratch CNN, "
+            f"{self.epochs} for end-to-end runs, batch size {self.batch_size}"
             + ("" if self.weights else "\nweights        : random (TL_WEIGHTS=random, for timing only)")
         )
 
@@ -69,7 +73,9 @@ PROFILES: dict[str, Profile] = {
     # Same data and backbone, at a smaller input size; features are cached.
     "cpu": Profile("cpu", "mobilenet_v2", 128, 500, 100, 5),
     # Offline tests: the real weights that ../shared provides, a few hundred images.
-    "ci": Profile("ci", "mobilenet_025", 96, 30, 20, 2),
+    # 100 images per class and 10 cheap epochs: enough for every comparison of the course to
+    # show its effect beyond noise (measured over 3 seeds; see docs/profiles.md), in budget.
+    "ci": Profile("ci", "mobilenet_025", 96, 100, 100, 2, head_epochs=10),
 }
 
 _INT_OVERRIDES = {
@@ -77,6 +83,7 @@ _INT_OVERRIDES = {
     "TL_TRAIN_PER_CLASS": ("train_per_class", 1, 5000),
     "TL_TEST_PER_CLASS": ("test_per_class", 1, 1000),
     "TL_EPOCHS": ("epochs", 1, 1000),
+    "TL_HEAD_EPOCHS": ("head_epochs", 1, 1000),
     "TL_BATCH_SIZE": ("batch_size", 1, 4096),
 }
 

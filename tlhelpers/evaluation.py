@@ -164,14 +164,14 @@ def run_tag(profile=None) -> str:
 
     >>> from tlhelpers.config import get_profile
     >>> run_tag(get_profile("ci", env={}))
-    'ci-mobilenet_025-96px-300train-200test-2ep'
+    'ci-mobilenet_025-96px-1000train-1000test-10+2ep'
     """
     if profile is None:
         from tlhelpers.config import get_profile
 
         profile = get_profile()
     return (f"{profile.name}-{profile.backbone}-{profile.image_size}px-{profile.train_size}train-"
-            f"{profile.test_size}test-{profile.epochs}ep")
+            f"{profile.test_size}test-{profile.head_epochs}+{profile.epochs}ep")
 
 
 def results_path() -> Path:
