@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from tlhelpers.params import count_weights
+
 #: The latest Feedback of every exercise in this session (for ``check.summary``).
 RESULTS: dict[str, "Feedback"] = {}
 
@@ -200,7 +202,8 @@ def describe(value: Any) -> str:
 
 # ---------------------------------------------------------------- small value helpers
 def count(weights) -> int:
-    return int(sum(int(np.prod(w.shape)) for w in weights))
+    """Number of parameters in ``weights`` (:func:`tlhelpers.params.count_weights`)."""
+    return count_weights(weights)
 
 
 def is_fraction(value: Any) -> bool:

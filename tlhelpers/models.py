@@ -163,7 +163,9 @@ class UnfreezeReport:
 
 
 def _count(weights) -> int:
-    return int(sum(int(w.numpy().size) if hasattr(w, "numpy") else int(w.size) for w in weights))
+    from tlhelpers.params import count_weights
+
+    return count_weights(weights)
 
 
 def unfreeze(

@@ -17,6 +17,7 @@ import html
 import keras
 
 from tlhelpers.models import InferenceMode
+from tlhelpers.params import count_weights, param_counts
 
 
 @dataclasses.dataclass
@@ -84,7 +85,7 @@ def _leaf_rows(layer, prefix: str, parent_trainable: bool, rows: list, per_model
         mine = rows[start:]
         per_model[layer.name] = (sum(r["trainable"] for r in mine), len(mine))
         return
-    params = int(sum(int(w.numpy().size) for w in layer.weights))
+    params = count_weights(layer.weights)
     rows.append(dict(path=prefix + layer.name, type=type(layer).__name__,
                      trainable=effective, params=params))
 
@@ -104,7 +105,7 @@ def trainability_table(model: keras.Model) -> TrainabilityTable:
     per_model: dict = {}
     for layer in model.layers:
         _leaf_rows(layer, "", model.trainable, rows, per_model)
-    trainable = int(sum(int(w.numpy().size) for w in model.trainable_weights))
-    frozen = int(sum(int(w.numpy().size) for w in model.non_trainable_weights))
-    totals = dict(trainable_params=trainable, non_trainable_params=frozen, per_model=per_model)
+    counts = param_counts(model)
+    totals = dict(trainable_params=counts.trainable, non_trainable_params=counts.non_trainable,
+                  per_model=per_model)
     return _with_totals(rows, totals)

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tlhelpers import assets
 from tlhelpers.models import feature_extractor, find_base, unfreeze
+from tlhelpers.params import param_counts
 
 
 def set_seed(seed: int = 42) -> None:
@@ -72,7 +73,7 @@ def compile_model(model: keras.Model, learning_rate: float = 1e-3, verbose: bool
         metrics=["accuracy"],
     )
     if verbose:
-        n = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+        n = param_counts(model).trainable
         print(f"Compiled {model.name}: {n:,} trainable parameters, learning rate {learning_rate:g}.")
     return model
 
