@@ -122,7 +122,7 @@ def test_notebook_05_shows_the_keras_code():
                  'scratch.summary()',
                  'scratch.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy"',
                  'metrics=["accuracy"]',
-                 'scratch.fit(raw["train"], validation_data=raw["val"], epochs=profile.epochs',
+                 'scratch.fit(raw["train"], validation_data=raw["val"], epochs=profile.head_epochs',
                  'head.compile(optimizer=keras.optimizers.Adam(1e-3)',
                  'head.fit(f_train, y_train, validation_data=(f_val, y_val), epochs=profile.epochs',
                  'experiments.data_size_sweep('):
