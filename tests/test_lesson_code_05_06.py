@@ -124,7 +124,7 @@ def test_notebook_05_shows_the_keras_code():
                  'metrics=["accuracy"]',
                  'scratch.fit(raw["train"], validation_data=raw["val"], epochs=profile.head_epochs',
                  'head.compile(optimizer=keras.optimizers.Adam(1e-3)',
-                 'head.fit(f_train, y_train, validation_data=(f_val, y_val), epochs=profile.epochs',
+                 'head.fit(f_train, y_train, validation_data=(f_val, y_val), epochs=profile.head_epochs',
                  'experiments.data_size_sweep('):
         assert line in code, f"notebook 05 no longer shows: {line}"
     assert "training.compile_model(" not in code and "training.fit(" not in code
