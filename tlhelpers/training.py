@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from tlhelpers import assets
 from tlhelpers.models import feature_extractor, find_base, unfreeze
+from tlhelpers.features import extract_features, feature_cache_key  # noqa: F401 (part of this API)
 from tlhelpers.params import param_counts
 
 
@@ -161,58 +162,6 @@ def fit(model, train, validation=None, epochs: int = 5, verbose: bool = True, **
             f"A label does not fit the model's {n} classes (TensorFlow: label value {found}). "
             "Build the head with num_classes equal to the number of classes in the data.") from None
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
-
-
-def _pooled_features(base: keras.Model):
-    # One fixed signature (any batch size): traced once, so no retracing warnings.
-    @tf.function(input_signature=[tf.TensorSpec((None, *base.input_shape[1:]), tf.float32)])
-    def run(x):
-        return tf.reduce_mean(base(x, training=False), axis=(1, 2))
-
-    return run
-
-
-def extract_features(
-    base: keras.Model, dataset: tf.data.Dataset, cache_key: str | None = None, verbose: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
-    """Run the frozen base once over ``dataset``; return (pooled features, labels).
-
-    Taught in notebook 03, section 5 (``feature_model.predict``); this is that cell,
-    packaged, with a cache on disk.
-
-    With ``cache_key``, the arrays are saved to the course cache and loaded from there
-    next time. Valid only while the base stays frozen and the inputs do not change
-    (no random augmentation): the key must name backbone, weights, size and data.
-    """
-    path = assets.course_cache_dir("features") / f"{cache_key}.npz" if cache_key else None
-    if path is not None and path.is_file():
-        with np.load(path) as saved:
-            if verbose:
-                print(f"Loaded cached features {saved['features'].shape} from {path}")
-            return saved["features"], saved["labels"]
-    run = _pooled_features(base)
-    steps = int(dataset.cardinality()) if int(dataset.cardinality()) > 0 else None
-    bar = keras.utils.Progbar(steps, unit_name="batch", verbose=1 if verbose else 0)
-    feats, labels = [], []
-    for x, y in dataset:
-        feats.append(run(x).numpy())
-        labels.append(np.asarray(y))
-        bar.add(1)
-    features, labels_arr = np.concatenate(feats), np.concatenate(labels)
-    if path is not None:
-        np.savez(path, features=features, labels=labels_arr)
-    return features, labels_arr
-
-
-def feature_cache_key(backbone: str, weights: str | None, image_size: int, split: str,
-                      n: int, seed: int = 0, preprocess: str | None = None) -> str:
-    """A file-name-safe key for :func:`extract_features`.
-
-    >>> feature_cache_key("mobilenet_025", "imagenet", 96, "train", 300)
-    'mobilenet_025-imagenet-96px-train-300-seed0'
-    """
-    key = f"{backbone}-{weights or 'random'}-{image_size}px-{split}-{n}-seed{seed}"
-    return key + (f"-pre_{preprocess}" if preprocess and preprocess != backbone else "")
 
 
 def fit_two_phase(
