@@ -1,5 +1,7 @@
+import os
 import shutil
 
+import h5py
 import numpy as np
 import pytest
 
@@ -47,8 +49,11 @@ def test_corrupted_cached_weights_are_detected(shared_assets, monkeypatch, tmp_p
     src = shared_assets / "keras-cache" / "models" / "mobilenet_2_5_224_tf_no_top.h5"
     data = src.read_bytes()
     (tmp_path / "models" / src.name).write_bytes(data[: len(data) // 2])
-    with pytest.raises(assets.AssetNotAvailableError, match="corrupted"):
+    with pytest.raises(assets.AssetNotAvailableError, match="corrupted") as info:
         assets.ensure_weights("mobilenet_025", src.name, "u")
+    # the command that fetches that very file (its backbone and size), not a profile's
+    command = "python -m tlhelpers fetch --backbone mobilenet_025 --image-size 224 --no-data"
+    assert f"'{command}'" in str(info.value)
 
 
 def test_real_imagenet_weights_load_offline(shared_assets):
@@ -66,6 +71,8 @@ def test_course_cache_falls_back_when_not_writable(monkeypatch, tmp_path, capsys
     monkeypatch.setenv("TL_CACHE_DIR", str(blocked / "sub"))
     path = assets.course_cache_dir("features")
     assert path.is_dir() and "tlhelpers-cache" in str(path)
+    if hasattr(os, "getuid"):   # one fallback per user: never a folder another user owns
+        assert path.parent.name == f"tlhelpers-cache-{os.getuid()}"
     assert "cannot write" in capsys.readouterr().out
 
 
@@ -107,3 +114,29 @@ def test_unwritable_keras_cache_falls_back_like_keras(shared_assets, monkeypatch
     monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path / "fallback")
     got = assets.ensure_weights("mobilenet_025", "mobilenet_2_5_224_tf_no_top.h5", "u")
     assert got == tmp_path / "fallback" / "models" / "mobilenet_2_5_224_tf_no_top.h5"
+
+
+def test_damaged_h5_header_is_one_clear_sentence(shared_assets, monkeypatch, tmp_path):
+    """A damaged object header opens fine in h5py, then Keras fails with KeyError 'bad object
+    header version number': every header is read first, and the error says what to do."""
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path)
+    (tmp_path / "models").mkdir()
+    src = shared_assets / "keras-cache" / "models" / "mobilenet_2_5_224_tf_no_top.h5"
+    data = bytearray(src.read_bytes())
+    with h5py.File(src, "r") as handle:   # the first dataset's object header
+        name = next(n for n in _datasets(handle))
+        address = h5py.h5o.get_info(handle[name].id).addr
+    data[address] = 7   # an unknown header version
+    fname, _ = backbones.get_spec("vgg16").weights_file(224)   # a file without a known checksum
+    (tmp_path / "models" / fname).write_bytes(bytes(data))
+    with pytest.raises(assets.AssetNotAvailableError) as info:
+        backbones.load_backbone("vgg16", 64)
+    text = str(info.value)
+    assert str(tmp_path / "models" / fname) in text and "bad object header version number" in text
+    assert "'python -m tlhelpers fetch --backbone vgg16 --image-size 224 --no-data'" in text
+
+
+def _datasets(handle):
+    found = []
+    handle.visititems(lambda n, o: found.append(n) if isinstance(o, h5py.Dataset) else None)
+    return found

@@ -116,3 +116,55 @@ def test_command_line_bundle_round_trip(weights_bytes, tmp_path):
 def test_not_a_bundle_is_explained(tmp_path):
     with pytest.raises(fetch.FetchError, match="not a bundle"):
         fetch.install_bundle(tmp_path, tmp_path / "cache")
+
+
+def test_from_bundle_replaces_a_damaged_file(weights_bytes, tmp_path, capsys):
+    """`fetch --from` checks what is already installed: a damaged copy is replaced."""
+    bundle = tmp_path / "bundle" / "keras-cache" / "models"
+    bundle.mkdir(parents=True)
+    (bundle / WEIGHTS).write_bytes(weights_bytes)
+    cache = tmp_path / "cache"
+    (cache / "models").mkdir(parents=True)
+    (cache / "models" / WEIGHTS).write_bytes(weights_bytes[: len(weights_bytes) // 2])
+    assert fetch.install_bundle(tmp_path / "bundle", cache) == [cache / "models" / WEIGHTS]
+    assert (cache / "models" / WEIGHTS).read_bytes() == weights_bytes
+    assert "replace" in capsys.readouterr().out
+    assert fetch.install_bundle(tmp_path / "bundle", cache) == []   # good now: left alone
+    # a damaged file in the bundle is not copied over anything
+    (bundle / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5").write_bytes(b"<html>")
+    assert fetch.install_bundle(tmp_path / "bundle", cache) == []
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_repair_command_fetches_exactly_that_file(weights_bytes, tmp_path, monkeypatch, capsys):
+    """The command in a checksum error replaces that very file, and only it."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / WEIGHTS).write_bytes(weights_bytes[:-10] + b"0123456789")
+    monkeypatch.setattr(assets, "keras_cache_dir", lambda: tmp_path)
+    with pytest.raises(assets.AssetNotAvailableError) as info:
+        assets.ensure_weights("mobilenet_025", WEIGHTS, "u")
+    command = assets.repair_command("mobilenet_025", WEIGHTS)
+    assert f"'{command}'" in str(info.value)
+    assert command == "python -m tlhelpers fetch --backbone mobilenet_025 --image-size 224 --no-data"
+    with AssetServer({f"/models/{WEIGHTS}": weights_bytes}) as server:
+        monkeypatch.setenv("TL_MIRROR_URL", server.url)
+        assert fetch.main(command.split()[4:]) == 0
+        assert [r[0] for r in server.httpd.requests] == [f"/models/{WEIGHTS}"]
+    assert (models / WEIGHTS).read_bytes() == weights_bytes
+    assert "corrupt" in capsys.readouterr().out
+
+
+def test_fetch_to_a_path_inside_a_file_is_explained(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("a file")
+    assert fetch.main(["--profile", "ci", "--no-data", "--to", str(tmp_path / "notes.txt" / "b")]) == 1
+    err = capsys.readouterr().err
+    assert "notes.txt is a file, not a folder" in err and "Traceback" not in err
+
+
+def test_damaged_h5_without_checksum_is_not_taken_as_valid(weights_bytes, tmp_path):
+    path = tmp_path / "mobilenet_5_0_224_tf_no_top.h5"   # no checksum known: HDF5 read
+    path.write_bytes(weights_bytes[: len(weights_bytes) // 3])
+    assert "is damaged (truncated file" in fetch.check_file(path)
+    path.write_bytes(weights_bytes)
+    assert fetch.check_file(path) is None

@@ -117,7 +117,7 @@ def test_refusals_say_what_to_do(tmp_path, monkeypatch):
         folders.load_image_folder(root, 0.2, verbose=False)
     assert folders.load_image_folder(root, 0.0, verbose=False).num_classes == 2   # no split: fine
     (root / "b" / "0.png").write_text("broken")
-    with pytest.raises(ValueError, match=r"only 0 usable image\(s\) \(1 unreadable\)"):
+    with pytest.raises(ValueError, match=r"only 0 usable image\(s\) \(1 unreadable, skipped: 0.png \["):
         folders.load_image_folder(root, 0.0, verbose=False)
     (root / "b" / "0.png").unlink()
     with pytest.raises(ValueError, match="has no images"):                      # empty class
@@ -132,3 +132,32 @@ def test_clean_folder_prints_nothing(tmp_path, monkeypatch, capsys):
             Image.fromarray(_rgb(9)).save(tmp_path / "d" / name / f"{j}.jpg")
     data = folders.load_image_folder(tmp_path / "d", 0.0)
     assert capsys.readouterr().out == "" and data.report() == "all files used as they are"
+
+
+def test_skipped_files_are_named_when_a_class_is_refused(tmp_path, monkeypatch):
+    """4 unreadable files and 1 good one: the refusal lists the 4, with max_per_class too."""
+    monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "d"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+    for j in range(4):
+        Image.fromarray(_rgb(10)).save(root / "a" / f"{j}.png")
+        (root / "b" / f"bad{j}.jpg").write_bytes(b"<html>" if j % 2 else b"")
+    Image.fromarray(_rgb(10)).save(root / "b" / "good.png")
+    with pytest.raises(ValueError) as info:
+        folders.load_image_folder(root, 0.2, max_per_class=10, verbose=False)
+    text = str(info.value)
+    assert "Class 'b' has only 1 usable image(s) (4 unreadable, skipped: " in text
+    assert all(f"bad{j}.jpg [" in text for j in range(4))
+
+
+def test_sixteen_bit_images_are_scaled_by_65535(tmp_path):
+    """A dark 16-bit image stays dark (not stretched to its own maximum)."""
+    dark = Image.fromarray(np.full((2, 2), 200, np.uint16))
+    assert imagefiles.to_rgb8(dark).getpixel((0, 0)) == (1, 1, 1)
+    Image.fromarray(np.full((2, 2), 128 * 257, np.uint16)).save(tmp_path / "g16.png")
+    with Image.open(tmp_path / "g16.png") as img:   # I;16 or I, depending on Pillow
+        assert imagefiles.to_rgb8(img).getpixel((0, 0)) == (128, 128, 128)
+    Image.fromarray(np.full((2, 2), 200, np.uint16)).save(tmp_path / "dark16.png")
+    with Image.open(tmp_path / "dark16.png") as img:
+        assert imagefiles.to_rgb8(img).getpixel((0, 0)) == (1, 1, 1)

@@ -113,3 +113,10 @@ def test_cifar_archive_is_taken_from_the_bundle(env, monkeypatch):
 def test_cifar_missing_offline_names_the_prefetch_command(env):
     with pytest.raises(assets.AssetNotAvailableError, match="tlhelpers fetch --profile cpu"):
         data.load_cifar10(2, 1)
+
+
+def test_notebook_07_without_its_data_is_explained(env):
+    """Notebook 07's CI branch: no CIFAR-10 folder is one clear error, not a TypeError
+    from ``None / "train"``."""
+    with pytest.raises(assets.AssetNotAvailableError, match="TL_ASSETS_DIR is not set.*MY_FOLDER"):
+        data.require_cifar10_folder() / "train"

@@ -107,12 +107,60 @@ def course_cache_dir(sub: str = "") -> Path:
     base = Path(os.environ.get("TL_CACHE_DIR", "") or Path.home() / ".cache" / "tlhelpers")
     base = base.expanduser()
     if not _writable(base):
-        fallback = Path(tempfile.gettempdir()) / "tlhelpers-cache"
+        fallback = Path(tempfile.gettempdir()) / f"tlhelpers-cache-{_user_tag()}"
         print(f"Notice: cannot write to {base}; using {fallback} for cached results instead.")
         base = fallback
     path = base / sub if sub else base
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _user_tag() -> str:
+    """The user id (or name): one fallback cache per user, never another user's folder."""
+    if hasattr(os, "getuid"):
+        return str(os.getuid())
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no user name at all
+        return "user"
+
+
+def repair_command(model: str, fname: str) -> str:
+    """The command that downloads (again) exactly the weights file ``fname`` of ``model``.
+
+    >>> repair_command("mobilenet_025", "mobilenet_2_5_224_tf_no_top.h5")
+    'python -m tlhelpers fetch --backbone mobilenet_025 --image-size 224 --no-data'
+    """
+    from tlhelpers.backbones import get_spec
+
+    spec = get_spec(model)
+    size = next((n for n in (*spec.weight_sizes, spec.native_size)
+                 if spec.weights_file(n)[0] == fname), spec.native_size)
+    return f"python -m tlhelpers fetch --backbone {model} --image-size {size} --no-data"
+
+
+def check_h5(path: Path) -> str | None:
+    """None when the HDF5 file opens and every object header reads, else the reason.
+
+    Opening alone misses damage inside the file (e.g. "bad object header version
+    number", which Keras reports as a bare ``KeyError``): every group and dataset is
+    visited, which reads all headers but not the weights themselves (fast).
+    """
+    import h5py
+
+    def touch(_name, obj):
+        if isinstance(obj, h5py.Dataset):
+            obj.shape, obj.dtype   # noqa: B018 - reads the dataset's header
+
+    try:
+        with h5py.File(path, "r") as handle:
+            handle.visititems(touch)
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as err:
+        text = str(err)
+        return (text[text.find("(") + 1:].rstrip(")") if "(" in text else text) or "not an HDF5 file"
+    return None
 
 
 def file_digest(path: Path, algorithm: str = "sha256") -> str:
@@ -130,28 +178,20 @@ def sha256_of(path: Path) -> str:
 
 
 def _check_integrity(model: str, path: Path) -> None:
-    """Checksum when known; otherwise open the HDF5 file, which detects truncation."""
+    """Checksum when known; otherwise read every HDF5 header, which detects truncation and
+    damage. The error names the file and the command that fetches that very file again."""
     expected = KNOWN_SHA256.get(path.name)
-    if expected and sha256_of(path) != expected:
+    if expected:
+        problem = "checksum mismatch" if sha256_of(path) != expected else None
+    else:
+        problem = check_h5(path) if path.suffix == ".h5" else None
+    if problem:
         raise AssetNotAvailableError(
-            f"The cached weights of {model} at {path} are corrupted (checksum mismatch). "
-            f"Delete that file and run '{PREFETCH_COMMAND.format(profile='cpu')}' "
-            "(or re-run with internet access) to fetch it again."
+            f"The cached weights of {model} at {path} are unreadable ({problem}): the file is "
+            "truncated or corrupted, e.g. by an interrupted download. Delete that file and run "
+            f"'{repair_command(model, path.name)}' with internet access (or "
+            "'python -m tlhelpers fetch --from BUNDLE' from an offline bundle) to fetch it again."
         )
-    if not expected and path.suffix == ".h5":
-        import h5py
-
-        try:
-            with h5py.File(path, "r"):
-                pass
-        except OSError as err:
-            reason = str(err).split("(", 1)[-1].rstrip(")") or "not an HDF5 file"
-            raise AssetNotAvailableError(
-                f"The cached weights of {model} at {path} are unreadable ({reason}): the file "
-                "is truncated or corrupted, e.g. by an interrupted download. Delete that file "
-                f"and run 'python -m tlhelpers fetch --backbone {model}' with internet access "
-                "to fetch it again."
-            ) from None
 
 
 def _missing_message(model: str, fname: str, url: str) -> str:

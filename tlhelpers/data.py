@@ -63,6 +63,23 @@ def cifar10_folder() -> Path | None:
     return None
 
 
+def require_cifar10_folder() -> Path:
+    """:func:`cifar10_folder`, or an error that says how to provide one (never None).
+
+    >>> require_cifar10_folder()   # doctest: +SKIP
+    PosixPath('../shared/data/cifar10-small')
+    """
+    folder = cifar10_folder()
+    if folder is None:
+        bundle = os.environ.get("TL_ASSETS_DIR", "").strip()
+        where = f"TL_ASSETS_DIR={bundle!r} has no data/cifar10-small/train" if bundle else "TL_ASSETS_DIR is not set"
+        raise assets.AssetNotAvailableError(
+            f"No CIFAR-10 folder tree found ({where}). Set TL_ASSETS_DIR to an offline bundle that has data/cifar10-small (e.g. ../shared), "
+            "or TL_CIFAR10_DIR to a folder with train/ and test/ class folders, or set MY_FOLDER "
+            "to your own images (one sub-folder per class).")
+    return folder
+
+
 def balanced_indices(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
     """Indices of ``per_class`` examples of every class, chosen at random, then shuffled.
 

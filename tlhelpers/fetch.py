@@ -3,6 +3,7 @@
     python -m tlhelpers fetch --profile cpu            # into Keras's own cache
     python -m tlhelpers fetch --profile cpu --to USB   # a bundle to copy to other laptops
     python -m tlhelpers fetch --from USB               # install a bundle, no network
+    python -m tlhelpers fetch --backbone vgg16 --image-size 224 --no-data   # one file again
 
 Downloads resume where they stopped (HTTP range requests), and every file is checked:
 against its published checksum where one is known, else as a readable HDF5 or gzip file.
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from tlhelpers import assets, folders
 from tlhelpers.backbones import get_spec
+from tlhelpers.cachefile import write_atomic
 from tlhelpers.config import get_profile
 
 #: Published checksums: Keras's own (md5) where it has them, and sha256 we measured.
@@ -71,11 +73,17 @@ def weights_asset(backbone: str, image_size: int) -> Asset:
 
 
 def profile_assets(profile: str, backbones: list[str] | None = None,
-                   include_data: bool = True) -> list[Asset]:
-    """Everything a profile needs: its backbone's weights (plus any extra backbones) and data."""
+                   include_data: bool = True, image_size: int | None = None) -> list[Asset]:
+    """Everything a profile needs: its backbone's weights (plus any extra backbones) and data.
+
+    With ``image_size``, only the weights of ``backbones`` (else the profile's) at that size:
+    what ``assets.repair_command`` asks for to replace one damaged file.
+    """
     prof = get_profile(profile, env={})
     names = [prof.backbone, *(backbones or [])]
-    out = [weights_asset(b, prof.image_size) for b in dict.fromkeys(names)]
+    if image_size is not None:
+        names = backbones or [prof.backbone]
+    out = [weights_asset(b, image_size or prof.image_size) for b in dict.fromkeys(names)]
     if include_data:
         out.append(Asset("CIFAR-10 (163 MB)", CIFAR10[0], CIFAR10[1], sha256=CIFAR10[2]))
         if profile != "ci":
@@ -83,18 +91,28 @@ def profile_assets(profile: str, backbones: list[str] | None = None,
     return out
 
 
-def verify(path: Path, asset: Asset) -> str | None:
-    """None when the file is good, else a sentence saying what is wrong."""
-    if asset.sha256 and assets.file_digest(path, "sha256") != asset.sha256:
-        return f"sha256 of {path.name} does not match the published {asset.sha256[:12]}…"
-    if asset.md5 and assets.file_digest(path, "md5") != asset.md5:
-        return f"md5 of {path.name} does not match the published {asset.md5}"
+def check_file(path: Path, sha256: str | None = None, md5: str | None = None) -> str | None:
+    """None when the file is good, else a sentence saying what is wrong: checksums (given,
+    or known for its name), then the format (every HDF5 header read; gzip signature)."""
+    sha256 = sha256 or assets.KNOWN_SHA256.get(path.name)
+    md5 = md5 or _MD5.get(path.name)
+    if sha256 and assets.file_digest(path, "sha256") != sha256:
+        return f"sha256 of {path.name} does not match the published {sha256[:12]}…"
+    if md5 and assets.file_digest(path, "md5") != md5:
+        return f"md5 of {path.name} does not match the published {md5}"
     head = path.read_bytes()[:8] if path.stat().st_size else b""
     if path.suffix == ".h5" and head != b"\x89HDF\r\n\x1a\n":
         return f"{path.name} is not an HDF5 weights file"
+    if path.suffix == ".h5" and not sha256 and not md5 and (problem := assets.check_h5(path)):
+        return f"{path.name} is damaged ({problem})"
     if path.name.endswith("_archive") and head[:2] != b"\x1f\x8b":
         return f"{path.name} is not a gzip archive"
     return None
+
+
+def verify(path: Path, asset: Asset) -> str | None:
+    """None when the file is good, else a sentence saying what is wrong."""
+    return check_file(path, asset.sha256, asset.md5)
 
 
 def download(url: str, dest: Path, progress: bool = True, chunk: int = 1 << 16) -> Path:
@@ -149,19 +167,38 @@ def fetch_one(asset: Asset, cache: Path, progress: bool = True) -> Path:
 
 
 def install_bundle(bundle: Path, cache: Path) -> list[Path]:
-    """Copy a bundle's files into the Keras cache (no network)."""
+    """Copy a bundle's files into the Keras cache (no network). A file already there is
+    checked and replaced when damaged; a damaged file in the bundle is not copied."""
     source = bundle / "keras-cache"
     if not source.is_dir():
         raise FetchError(f"{bundle} is not a bundle: it has no keras-cache/ folder. Make one with "
                          "'python -m tlhelpers fetch --profile cpu --to DIR'.")
     copied = []
-    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and not p.name.endswith(".part")):
         target = cache / path.relative_to(source)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            copied.append(target)
+        damage = check_file(target) if target.is_file() else None
+        if target.is_file() and damage is None:
+            continue
+        if (bad_source := check_file(path)) is not None:
+            print(f"skipped {path}: {bad_source}; fetch it again with internet access.")
+            continue
+        if damage:
+            print(f"replace {target}: {damage}")
+        write_atomic(target, lambda tmp, src=path: shutil.copyfile(src, tmp))
+        copied.append(target)
     return copied
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot be created or written (a file on the way), else None."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            if not part.is_dir():
+                return (f"--to {folder}: {part} is a file, not a folder. Pass the path of a "
+                        "folder (new or existing), e.g. --to ~/tl-bundle.")
+            return None if os.access(part, os.W_OK) else (
+                f"--to {folder}: cannot write in {part}. Choose a folder you can write to.")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,18 +213,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", type=Path, help="write a bundle to this folder instead")
     parser.add_argument("--from", dest="source", type=Path, help="install a bundle (no network)")
     parser.add_argument("--no-data", action="store_true", help="weights only")
+    parser.add_argument("--image-size", type=int, help="only the --backbone weights for this "
+                        "input size (to replace one damaged file)")
     args = parser.parse_args(argv)
     cache = assets.keras_cache_dir()
+    if args.to and (problem := _folder_problem(args.to.expanduser())):
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     try:
         if args.source:
             copied = install_bundle(args.source, cache)
             print(f"Installed {len(copied)} file(s) from {args.source} into {cache}.")
             return 0
-        target = args.to / "keras-cache" if args.to else cache
-        wanted = profile_assets(args.profile, args.backbone, include_data=not args.no_data)
+        target = args.to.expanduser() / "keras-cache" if args.to else cache
+        wanted = profile_assets(args.profile, args.backbone, not args.no_data, args.image_size)
         for asset in wanted:
             fetch_one(asset, target)
-    except (FetchError, ValueError) as err:
+    except (FetchError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print(f"Done: {len(wanted)} asset(s) in {target}.")

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from tlhelpers import assets
+from tlhelpers.cachefile import display_name, fingerprint_files, path_bytes
 from tlhelpers.imagefiles import IMAGE_EXTENSIONS, ScanReport, usable_files
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
 FLOWERS_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
@@ -74,13 +75,19 @@ class FolderData:
         return dataset_from_files(paths, labels, image_size, preprocess, batch_size, shuffle, seed)
 
     def tag(self) -> str:
-        """A short fingerprint of the files (for feature-cache keys): same files, same tag."""
-        text = "\n".join(self.train_paths + ["|"] + self.val_paths + ["|"] + self.test_paths)
-        return hashlib.sha1(text.encode()).hexdigest()[:10]
+        """A short fingerprint of the data for feature-cache keys: names, sizes, dates and
+        sampled bytes of the files, and the labels. Other contents, other tag."""
+        digest = hashlib.sha1()
+        for name in SPLITS:
+            paths, labels = self.split(name)
+            digest.update(fingerprint_files(paths, np.asarray(labels, np.int64).tobytes()).encode())
+        digest.update("\0".join(self.class_names).encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()[:10]
 
     def summary(self) -> str:
         """Class names and the size of every split, in a few lines."""
-        lines = [f"folder : {self.root}", f"classes: {self.num_classes} ({', '.join(self.class_names)})"]
+        lines = [f"folder : {display_name(self.root)}",
+                 f"classes: {self.num_classes} ({', '.join(self.class_names)})"]
         for name in SPLITS:
             paths, labels = self.split(name)
             if paths:
@@ -108,14 +115,14 @@ def scan_class_folders(path: str | os.PathLike, report: ScanReport | None = None
     root = Path(path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(
-            f"No folder at {root}. Pass the path of a folder that holds one sub-folder per "
-            "class (e.g. photos/cats/*.jpg and photos/dogs/*.jpg).")
+            f"No folder at {display_name(root)}. Pass the path of a folder that holds one "
+            "sub-folder per class (e.g. photos/cats/*.jpg and photos/dogs/*.jpg).")
     classes = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(classes) < 2:
-        found = ", ".join(p.name for p in classes) or "none"
+        found = ", ".join(display_name(p.name) for p in classes) or "none"
         raise ValueError(
-            f"{root} has {len(classes)} class sub-folder(s) ({found}); a classifier needs at "
-            "least 2. Put each class's images in its own sub-folder of this folder.")
+            f"{display_name(root)} has {len(classes)} class sub-folder(s) ({found}); a classifier "
+            "needs at least 2. Put each class's images in its own sub-folder of this folder.")
     out = {}
     for folder in classes:
         every = _visible_files(folder)
@@ -125,9 +132,9 @@ def scan_class_folders(path: str | os.PathLike, report: ScanReport | None = None
             report.nested += sum(f.parent != folder for f in files)
         if not files:
             raise ValueError(
-                f"The class folder {folder} has no images (looked for "
+                f"The class folder {display_name(folder)} has no images (looked for "
                 f"{', '.join(IMAGE_EXTENSIONS)}, any case). Add images or remove the folder.")
-        out[folder.name] = files
+        out[display_name(folder.name)] = files   # printable even when not UTF-8
     return out
 
 
@@ -158,21 +165,21 @@ def load_image_folder(path: str | os.PathLike, validation_split: float = 0.2, se
     report = ScanReport()
     folders = scan_class_folders(path, report)
     cache = assets.course_cache_dir("converted") / hashlib.sha1(
-        str(Path(path).expanduser().resolve()).encode()).hexdigest()[:10]
+        path_bytes(Path(path).expanduser().resolve())).hexdigest()[:10]
     rng = np.random.default_rng(seed)
     parts: dict[str, tuple[list, list]] = {s: ([], []) for s in SPLITS}
     for label, (name, files) in enumerate(folders.items()):
+        before = len(report.skipped)
         usable = usable_files(files, rng.permutation(len(files)), max_per_class or len(files), cache / name, report)
         n = len(usable)
         n_test = max(1, round(n * test_split)) if test_split > 0 else 0
         n_val = max(1, round(n * validation_split)) if validation_split > 0 else 0
         if n - n_test - n_val < 1:
-            bad = len(files) - n if max_per_class is None else 0
             raise ValueError(
-                f"Class {name!r} has only {n} usable image(s)" + (f" ({bad} unreadable)" if bad else "")
+                f"Class {name!r} has only {n} usable image(s)" + report.skipped_note(before)
                 + f": too few for a train split plus {n_val} validation and {n_test} test image(s). "
-                f"Add images to {Path(path).expanduser() / name} (at least {n_test + n_val + 1}), "
-                "lower the split fractions, or remove the folder.")
+                f"Add images to {display_name(Path(path).expanduser())}/{name} (at least "
+                f"{n_test + n_val + 1}), lower the split fractions, or remove the folder.")
         for split, chunk in (("test", usable[:n_test]), ("validation", usable[n_test:n_test + n_val]),
                              ("train", usable[n_test + n_val:])):
             parts[split][0].extend(chunk)

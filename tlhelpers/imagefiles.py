@@ -26,10 +26,17 @@ from pathlib import Path
 
 import numpy as np
 
+from tlhelpers.cachefile import display_name, is_utf8, path_bytes, write_atomic
+
 #: Pillow modes that TensorFlow decodes to correct 8-bit RGB as they are.
 DIRECT_MODES = ("RGB", "L")
 #: Formats that ``tf.io.decode_image`` can read.
 TF_FORMATS = ("JPEG", "PNG", "BMP", "GIF", "WEBP")
+#: Photos with more pixels than this (48-megapixel phone photos) are converted once to a copy
+#: at most ``MAX_SIDE`` px on their longer side, decoded at reduced size (JPEG ``draft``):
+#: TensorFlow would decode each at full size (600 MB as float32) while streaming.
+LARGE_PIXELS = 16_000_000
+MAX_SIDE = 1024
 #: File name endings taken as images (any case).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -54,7 +61,7 @@ def check_image(path: str | os.PathLike) -> FileCheck:
     path = Path(path)
     try:
         with Image.open(path) as img:
-            fmt, mode = img.format, img.mode
+            fmt, mode, (width, height) = img.format, img.mode, img.size
             img.verify()
         with Image.open(path) as img:
             if fmt == "JPEG":
@@ -66,10 +73,14 @@ def check_image(path: str | os.PathLike) -> FileCheck:
         return FileCheck(path, "skip", "not an image (unknown format)")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         return FileCheck(path, "skip", f"corrupt or truncated ({str(err).splitlines()[0][:60]})")
+    if width * height > LARGE_PIXELS:
+        return FileCheck(path, "convert", f"large photo, over {LARGE_PIXELS // 10**6} MP")
     if fmt not in TF_FORMATS:
         return FileCheck(path, "convert", f"{fmt} format")
     if mode not in DIRECT_MODES:
         return FileCheck(path, "convert", f"mode {mode}")
+    if not is_utf8(path):   # TensorFlow takes file names as UTF-8 text: copy under a safe name
+        return FileCheck(path, "convert", "file name not UTF-8")
     return FileCheck(path, "use")
 
 
@@ -84,7 +95,10 @@ def to_rgb8(img) -> "Image.Image":
 
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+        # 16-bit files are scaled by the 16-bit range, not by their own maximum (a dark
+        # 16-bit image stays dark); Pillow opens 16-bit PNGs as I;16 or (older) I.
+        sixteen = img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG")
+        top = 65535.0 if sixteen or arr.max(initial=0) > 255 else 255.0
         img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
@@ -95,26 +109,50 @@ def to_rgb8(img) -> "Image.Image":
     return img.convert("RGB")
 
 
+def valid_png(path: str | os.PathLike) -> bool:
+    """True when ``path`` is a complete 8-bit RGB PNG (fully decoded to check)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            if img.format != "PNG" or img.mode != "RGB":
+                return False
+            img.load()
+        return True
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def convert_image(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
     """Write an 8-bit RGB PNG of ``path`` into ``folder`` once; return its path.
 
+    Photos over ``LARGE_PIXELS`` are shrunk to ``MAX_SIDE`` px on their longer side.
     The name comes from the source's path, size and modification time, so an edited
-    source is converted again and an unchanged one is reused.
+    source is converted again and an unchanged one is reused. A converted file found
+    in the cache is decoded first: a damaged one (a truncated copy, a full disk) is
+    converted again, with a notice, instead of failing later inside TensorFlow. Files
+    are written under a name unique to the process, then renamed: two processes
+    converting the same folder never read or remove each other's half-written files.
     """
     from PIL import Image
 
     src = Path(path).resolve()
     stat = src.stat()
-    key = hashlib.sha1(f"{src}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(path_bytes(src) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
     out = Path(folder) / f"{key}.png"
-    if not out.is_file():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with Image.open(src) as img:
-            img.seek(0)
-            rgb = to_rgb8(img)
-        tmp = out.with_suffix(".tmp.png")
-        rgb.save(tmp)
-        tmp.replace(out)   # atomic: an interrupted run never leaves a half-written file
+    if out.is_file():
+        if valid_png(out):
+            return out
+        print(f"Notice: the converted copy {out} of {display_name(src)} is damaged; converting it again.")
+    with Image.open(src) as img:
+        img.seek(0)
+        large = img.width * img.height > LARGE_PIXELS
+        if large and img.format == "JPEG":
+            img.draft(img.mode, (MAX_SIDE, MAX_SIDE))   # decoded at 1/2 to 1/8 scale
+        rgb = to_rgb8(img)
+    if large:
+        rgb.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    write_atomic(out, lambda tmp: rgb.save(tmp, format="PNG"))
     return out
 
 
@@ -150,12 +188,23 @@ class ScanReport:
             lines.append(f"converted to 8-bit RGB: {len(self.converted)} files ({detail})")
         if self.skipped:
             lines.append(f"skipped (unreadable): {len(self.skipped)} files: "
-                         + names([f"{p} [{why}]" for p, why in self.skipped]))
+                         + names([f"{display_name(p)} [{why}]" for p, why in self.skipped]))
         if self.ignored:
-            lines.append(f"ignored (no image extension): {len(self.ignored)} files: {names(self.ignored)}")
+            lines.append(f"ignored (no image extension): {len(self.ignored)} files: "
+                         + names([display_name(p) for p in self.ignored]))
         if self.nested:
             lines.append(f"found in nested sub-folders (labelled by their class folder): {self.nested} files")
         return "\n".join(lines)
+
+    def skipped_note(self, start: int = 0, show: int = 5) -> str:
+        """" (4 unreadable, skipped: a.jpg [not an image], ...)" for the files skipped since
+        ``skipped[start]`` (one class), for a refusal message; "" when none."""
+        skipped = self.skipped[start:]
+        if not skipped:
+            return ""
+        names = ", ".join(f"{Path(display_name(p)).name} [{why}]" for p, why in skipped[:show])
+        more = f", ... (+{len(skipped) - show})" if len(skipped) > show else ""
+        return f" ({len(skipped)} unreadable, skipped: {names}{more})"
 
 
 def usable_files(files: list[Path], order, limit: int, cache: Path, report: ScanReport) -> list[str]:
