@@ -107,7 +107,11 @@ def test_prepare_weights_online_downloads_through_fetch(tmp_path, monkeypatch):
     from asset_server import AssetServer
 
     fname = backbones.get_spec("mobilenet_050").weights_file(128)[0]   # no published checksum
-    body = b"\x89HDF\r\n\x1a\n" + b"0" * 1000
+    import h5py
+
+    with h5py.File(tmp_path / "small.h5", "w") as f:   # a real, tiny HDF5 file to serve
+        f.create_dataset("w", data=np.arange(10.0))
+    body = (tmp_path / "small.h5").read_bytes()
     from tlhelpers import assets
 
     target = assets.keras_cache_dir() / "models" / fname
