@@ -69,10 +69,36 @@ def test_explorer_static_fallback_returns_figure(monkeypatch):
         augment.augmentation_explorer(image, {"blur": 0.1}, use_widgets=False)
 
 
-def test_explorer_with_widgets_builds_sliders():
-    pytest.importorskip("ipywidgets")
+def test_explorer_with_widgets_builds_sliders(monkeypatch):
+    w = pytest.importorskip("ipywidgets")
+
+    def no_capture(*_):  # the explorer must not route output through the front end (issue 16)
+        raise AssertionError("the explorer used `with out:` / out.clear_output()")
+
+    monkeypatch.setattr(w.Output, "__enter__", no_capture)
+    monkeypatch.setattr(w.Output, "clear_output", no_capture)
     image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
     box = augment.augmentation_explorer(image, n=2, use_widgets=True)
     controls = box.children[0].children[0].children
     assert {c.description for c in controls} == set(augment.DEFAULT_STRENGTHS)
-    controls[1].value = 0.3  # moving a slider redraws without error
+    out = box.children[-1]
+    assert [o["output_type"] for o in out.outputs] == ["display_data"]
+    first = out.outputs[0]["data"]["image/png"]
+    controls[1].value = 0.3  # moving a slider replaces the grid
+    assert len(out.outputs) == 1 and out.outputs[0]["data"]["image/png"] != first
+    bundle = box._repr_mimebundle_()  # the live widget, plus the grid for pages without widgets
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["image/png"] == out.outputs[0]["data"]["image/png"]
+
+
+def test_explorer_shows_a_redraw_error_under_the_sliders(monkeypatch):
+    pytest.importorskip("ipywidgets")
+    image = np.zeros((8, 8, 3), np.uint8)
+    box = augment.augmentation_explorer(image, n=2, use_widgets=True)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("cannot draw")
+
+    monkeypatch.setattr(augment, "_draw", broken)
+    box.children[0].children[0].children[2].value = 0.2
+    assert box.children[-1].outputs[0]["text"] == "RuntimeError: cannot draw\n"

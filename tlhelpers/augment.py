@@ -174,6 +174,11 @@ def augmentation_explorer(image: np.ndarray, strengths: dict | None = None, n: i
     ``use_widgets=False`` or ``TL_WIDGETS=0``) it returns a static figure at the given
     strengths instead, so it never fails in a headless run. Returns the widget box or
     the figure; in a notebook, end the cell with it to display it.
+
+    The grid is put into its ``Output`` widget from the kernel side
+    (:func:`tlhelpers.explore.replace_output`), not with ``with out: display(...)``,
+    which made ``nbclient`` / ``jupyter nbconvert --execute`` wait forever now and then.
+    The box's display data also carry the grid it shows as a PNG, for pages without widgets.
     """
     strengths = {**DEFAULT_STRENGTHS, **(strengths or {})}
     unknown = set(strengths) - set(DEFAULT_STRENGTHS)
@@ -185,8 +190,8 @@ def augmentation_explorer(image: np.ndarray, strengths: dict | None = None, n: i
         return _draw(image, strengths, n, ncols, seed)
 
     import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
+
+    from tlhelpers.explore import explorer_box, replace_output
 
     controls = {"flip": w.Checkbox(value=bool(strengths["flip"]), description="flip")}
     for name, (low, high, step) in SLIDER_RANGES.items():
@@ -196,14 +201,13 @@ def augmentation_explorer(image: np.ndarray, strengths: dict | None = None, n: i
     out = w.Output()
 
     def redraw(*_):
-        with out:
-            out.clear_output(wait=True)
-            fig = _draw(image, {k: c.value for k, c in controls.items()}, n, ncols, seed)
-            display(fig)
-            plt.close(fig)
+        try:
+            replace_output(out, _draw(image, {k: c.value for k, c in controls.items()}, n, ncols, seed))
+        except Exception as err:  # shown under the sliders, not only in the kernel log
+            replace_output(out, f"{type(err).__name__}: {err}")
 
     for c in controls.values():
         c.observe(redraw, names="value")
     again.on_click(redraw)
     redraw()
-    return w.VBox([w.HBox([w.VBox(list(controls.values())), again]), out])
+    return explorer_box([w.HBox([w.VBox(list(controls.values())), again]), out], out)

@@ -8,6 +8,10 @@
 Without ipywidgets, or outside a live Jupyter kernel, the explorers print or draw a
 static overview instead.
 
+Every explorer here (and :func:`tlhelpers.augment.augmentation_explorer`) redraws through
+:func:`replace_output`, never through ``with out: display(...)`` or ``interactive_output``:
+see that function for why (a headless run would otherwise hang now and then).
+
 >>> from tlhelpers.models import scratch_cnn
 >>> freezing_summary(scratch_cnn(), 0).trainable_params     # no nested base: all trains
 65930
@@ -15,7 +19,10 @@ static overview instead.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import html
+import io
 import os
 from typing import Any, Sequence
 
@@ -38,6 +45,105 @@ def widgets_available() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _output_entry(obj: Any) -> dict:
+    """One nbformat output (a dict) for ``obj``: a string is printed text, a Matplotlib
+    figure a PNG, anything else what IPython's display would show for it."""
+    if isinstance(obj, str):
+        return {"output_type": "stream", "name": "stdout", "text": obj if obj.endswith("\n") else obj + "\n"}
+    if isinstance(obj, Figure):
+        buffer = io.BytesIO()
+        obj.savefig(buffer, format="png", bbox_inches="tight")
+        if getattr(obj.canvas, "manager", None) is not None:  # made with pyplot: close it
+            import matplotlib.pyplot as plt
+
+            plt.close(obj)
+        data = {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": repr(obj)}
+        return {"output_type": "display_data", "data": data, "metadata": {}}
+    data, metadata = {"text/plain": str(obj)}, {}
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        get_ipython = lambda: None  # noqa: E731
+    shell = get_ipython()
+    if shell is not None:
+        data, metadata = shell.display_formatter.format(obj)
+        data = {k: base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v for k, v in data.items()}
+    return {"output_type": "display_data", "data": data, "metadata": metadata}
+
+
+def replace_output(out, *objects: Any) -> None:
+    """Make the ``ipywidgets.Output`` ``out`` show ``objects`` (strings, figures, tables), and nothing else.
+
+    The new content is set from the kernel side, in one state update: ``out.outputs``.
+    The usual ``with out: out.clear_output(wait=True); display(...)`` (which
+    ``interactive_output`` and ``interact`` use) does not put anything into the widget
+    itself: it tags the display messages with the Output's ``msg_id`` and relies on a
+    front end to file them into the widget. A headless client (``nbclient``, hence
+    ``jupyter nbconvert --execute``) plays that front end by sending a ``comm_msg`` back
+    to the kernel on the shell channel for every captured output, while it waits for the
+    cell's ``execute_reply`` on that same channel; now and then it then never notices the
+    reply, which sits unread in its socket, and waits forever on an idle kernel
+    (jupyter/nbclient#312, jupyter/nbconvert#2029). Setting ``outputs`` needs
+    nothing back from the front end: JupyterLab redraws the widget from the new state,
+    and a headless client just records it.
+    """
+    out.outputs = tuple(_output_entry(obj) for obj in objects)
+
+
+def _static_bundle(outputs: Sequence[dict]) -> dict:
+    """Plain MIME data (text, HTML or PNG) of an Output widget's ``outputs``, for a page without widgets."""
+    plain, parts, png, rich = [], [], None, False
+    for o in outputs:
+        if o.get("output_type") == "stream":
+            plain.append(o["text"].rstrip("\n"))
+            parts.append(f"<pre>{html.escape(o['text'])}</pre>")
+            continue
+        data = o.get("data", {})
+        plain.append(str(data.get("text/plain", "")))
+        if "text/html" in data:
+            rich = True
+            parts.append(data["text/html"])
+        elif "image/png" in data:
+            png = png or data["image/png"]
+            parts.append(f"<img src='data:image/png;base64,{data['image/png']}'/>")
+    text = "\n".join(p for p in plain if p)
+    bundle = {"text/plain": text} if text else {}
+    if rich:
+        bundle["text/html"] = "\n".join(parts)
+    elif png is not None:
+        bundle["image/png"] = png
+    return bundle
+
+
+_BOX_CLASS = None
+
+
+def explorer_box(children: Sequence[Any], out):
+    """An ``ipywidgets.VBox`` of ``children`` that also carries what ``out`` shows as plain data.
+
+    JupyterLab draws the live widget (it prefers the widget view); a page without
+    widgets (GitHub, ``nbconvert --to html``, a notebook run headless) shows the grid
+    or table as it was when the cell ran, instead of only ``VBox(children=...)``.
+    """
+    global _BOX_CLASS
+    if _BOX_CLASS is None:
+        import ipywidgets as widgets
+
+        class ExplorerBox(widgets.VBox):
+            """A VBox whose display data include a static copy of its live Output."""
+
+            def _repr_mimebundle_(self, **kwargs):
+                bundle = super()._repr_mimebundle_(**kwargs)
+                if bundle is None:
+                    return None
+                return {**bundle, **_static_bundle(self.live_output.outputs)}
+
+        _BOX_CLASS = ExplorerBox
+    box = _BOX_CLASS(list(children))
+    box.live_output = out
+    return box
 
 
 def _all_layers(layer) -> list:
@@ -110,15 +216,18 @@ def freezing_explorer(model: keras.Model, rows: int = 12, steps: Sequence[int] |
 
     slider = widgets.IntSlider(value=min(20, n_layers), min=0, max=n_layers, description="unfreeze",
                                continuous_update=False)
+    out = widgets.Output()
 
-    def show(n):
-        summary = freezing_summary(model, n)
-        print(summary)
-        display(summary.table.tail(rows))
+    def show(*_):
+        try:
+            summary = freezing_summary(model, slider.value)
+            replace_output(out, str(summary), summary.table.tail(rows))
+        except Exception as err:  # shown where the learner looks, not only in the kernel log
+            replace_output(out, f"{type(err).__name__}: {err}")
 
-    out = widgets.interactive_output(show, {"n": slider})
-    box = widgets.VBox([slider, out])
-    display(box)
+    slider.observe(show, names="value")
+    show()
+    display(explorer_box([slider, out], out))
 
 
 def _message_figure(text: str) -> Figure:
@@ -193,11 +302,15 @@ def prediction_browser(images: Any, y_true: Any, probs: Any, class_names: Sequen
                                      enumerate(zip(class_names, recall))], value=worst, description="class")
     kind = widgets.ToggleButtons(options=["misses", "hits", "all"], value="misses", description="show")
 
-    def show(class_id, which):
-        fig = browse_predictions(images, y, probs, class_names, class_id, which, n)
-        display(fig)
-        plt.close(fig)
+    out = widgets.Output()
 
-    out = widgets.interactive_output(show, {"class_id": pick, "which": kind})
-    box = widgets.VBox([widgets.HBox([pick, kind]), out])
-    display(box)
+    def show(*_):
+        try:
+            replace_output(out, browse_predictions(images, y, probs, class_names, pick.value, kind.value, n))
+        except Exception as err:  # shown where the learner looks, not only in the kernel log
+            replace_output(out, f"{type(err).__name__}: {err}")
+
+    pick.observe(show, names="value")
+    kind.observe(show, names="value")
+    show()
+    display(explorer_box([widgets.HBox([pick, kind]), out], out))
