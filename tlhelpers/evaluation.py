@@ -20,7 +20,6 @@ import dataclasses
 import datetime
 import json
 import math
-import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tlhelpers import assets
+from tlhelpers.cachefile import write_atomic
 from tlhelpers.stats import compare_sentence, gap_is_clear, gap_standard_error, standard_error  # noqa: F401
 
 #: Test accuracies reported by the original lesson (VGG16 / MobileNetV2 era), with the
@@ -207,11 +207,8 @@ def save_result(notebook: str, name: str, value: float, metric: str = "test accu
     section[f"{notebook}/{name}"] = dict(
         notebook=str(notebook), name=str(name), value=value, metric=metric,
         saved=datetime.datetime.now().isoformat(timespec="seconds"))
-    path = results_path()
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(everything, indent=2, sort_keys=True))
-    tmp.replace(path)  # atomic: a reader never sees half a file
-    return path
+    text = json.dumps(everything, indent=2, sort_keys=True)
+    return write_atomic(results_path(), lambda tmp: tmp.write_text(text))   # never half a file
 
 
 def load_results(notebook: str | None = None, profile=None) -> dict[str, float]:

@@ -26,6 +26,7 @@ from tlhelpers import assets
 from tlhelpers.models import LESSON_HEADS, make_head, scratch_cnn
 from tlhelpers.pipeline import make_dataset
 from tlhelpers.training import compile_model, set_seed
+from tlhelpers.cachefile import write_atomic
 
 #: The native size of CIFAR-10 images: the scratch CNN trains at this size.
 NATIVE_SIZE = 32
@@ -195,10 +196,8 @@ def save_results(name: str, values: dict, notebook: str | None = None, profile=N
 
     >>> save_results("05_transfer_vs_scratch", {"scratch": 0.31, "profile": "ci"})  # doctest: +SKIP
     """
-    path = results_path(name)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(values, indent=2, sort_keys=True))
-    tmp.replace(path)
+    text = json.dumps(values, indent=2, sort_keys=True)
+    path = write_atomic(results_path(name), lambda tmp: tmp.write_text(text))
     if notebook is not None:
         try:
             from tlhelpers import evaluation

@@ -9,8 +9,6 @@ base returns the same features for an image every time, so they can be computed 
 
 from __future__ import annotations
 
-import os
-import time
 import weakref
 import zipfile
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tlhelpers import assets
+from tlhelpers.cachefile import write_atomic
 
 _POOLED_RUNS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -68,13 +67,13 @@ def _read_features(path: Path, expected_labels) -> tuple[np.ndarray, np.ndarray]
 def _write_features(path: Path, features: np.ndarray, labels: np.ndarray) -> None:
     """Write to a temporary file in the same folder, then rename: readers (another kernel
     too) see either no file or a complete one, never half of it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.monotonic_ns()}.tmp")
-    try:
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as out:
             np.savez(out, features=features, labels=labels)
-        os.replace(tmp, path)
+
+    try:
+        write_atomic(path, write)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         print(f"Notice: could not save the features to the cache ({err}); they are kept in memory only.")
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from tlhelpers import assets
+from tlhelpers.cachefile import write_atomic
 from tlhelpers.models import feature_extractor, find_base, unfreeze
 from tlhelpers.features import extract_features, feature_cache_key  # noqa: F401 (part of this API)
 from tlhelpers.params import param_counts
@@ -245,12 +246,13 @@ def save_head(head: keras.Model, name: str) -> Path:
     whatever its layers are called; the file is written atomically (a temporary file,
     then a rename), so a crash never leaves half a file under the final name.
     """
-    path = _head_path(name)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as out:
-        np.savez(out, *head.get_weights())
-    os.replace(tmp, path)
-    return path
+    weights = head.get_weights()
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as out:
+            np.savez(out, *weights)
+
+    return write_atomic(_head_path(name), write)
 
 
 def load_head(head: keras.Model, name: str) -> bool:
