@@ -83,10 +83,25 @@ def test_prepare_weights_lets_the_plain_keras_call_load_offline(shared_assets, t
     from tlhelpers import assets
 
     monkeypatch.setenv("TL_OFFLINE", "1")   # Keras fixed its home (KERAS_HOME) at import
-    path = backbones.prepare_weights("mobilenet_025", 96)
-    assert path.parent == assets.keras_cache_dir() / "models" and path.is_file()
-    base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights="imagenet",
+    weights = backbones.prepare_weights("mobilenet_025", 96)
+    assert weights == "imagenet"
+    assert (assets.keras_cache_dir() / "models" / "mobilenet_2_5_224_tf_no_top.h5").is_file()
+    base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=weights,
                                         input_shape=(96, 96, 3))   # notebook 03's cell
+    reference = backbones.load_backbone("mobilenet_025", 96)
+    assert np.array_equal(np.asarray(base.get_layer("conv1").kernel),
+                          np.asarray(reference.get_layer("conv1").kernel))
+
+
+def test_prepare_weights_offline_falls_back_to_the_native_file(shared_assets, monkeypatch, capsys):
+    import keras
+
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    weights = backbones.prepare_weights("mobilenet_025", 128)   # only the 224-px file is offline
+    assert weights.endswith("mobilenet_2_5_224_tf_no_top.h5")
+    assert "using its 224-px weights" in capsys.readouterr().out
+    base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=weights,
+                                        input_shape=(128, 128, 3))
     reference = backbones.load_backbone("mobilenet_025", 96)
     assert np.array_equal(np.asarray(base.get_layer("conv1").kernel),
                           np.asarray(reference.get_layer("conv1").kernel))
@@ -122,7 +137,7 @@ def test_prepare_weights_online_downloads_through_fetch(tmp_path, monkeypatch):
     try:
         with AssetServer({f"/models/{fname}": body}) as server:
             monkeypatch.setenv("TL_MIRROR_URL", server.url)
-            path = backbones.prepare_weights("mobilenet_050", 128)
-        assert path == target and path.read_bytes() == body
+            weights = backbones.prepare_weights("mobilenet_050", 128)
+        assert weights == "imagenet" and target.read_bytes() == body
     finally:
         target.unlink(missing_ok=True)   # a fake file must not stay where Keras looks

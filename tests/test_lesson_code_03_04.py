@@ -103,7 +103,7 @@ def test_notebook_03_base_cell_builds_the_registered_backbone(monkeypatch):
 
     for name in ("mobilenet_025", "mobilenet_v2"):
         profile = get_profile("ci", env={"TL_BACKBONE": name, "TL_WEIGHTS": "random"})
-        ns = run_cell("03_feature_extraction.ipynb", 'print("weights file:"', profile=profile,
+        ns = run_cell("03_feature_extraction.ipynb", "weights = backbones.prepare_weights(", profile=profile,
                       S=profile.image_size, backbones=backbones)
         reference = backbones.load_backbone(name, profile.image_size, weights=None)
         assert [signature(l) for l in ns["base"].layers] == [signature(l) for l in reference.layers]
@@ -165,7 +165,7 @@ def test_the_taught_lines_stay_in_the_notebooks():
         return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
 
     nb03, nb04 = code("03_feature_extraction.ipynb"), code("04_fine_tuning.ipynb")
-    for line in ("keras.applications.MobileNetV2(include_top=False", "base.trainable = False",
+    for line in ("keras.applications.MobileNetV2(include_top=False, weights=weights", "base.trainable = False",
                  "x = base(inputs, training=False)", "layers.GlobalAveragePooling2D()(x)",
                  "keras.Model(inputs, outputs", "model.compile(", "model.fit(fit_ds",
                  "keras.optimizers.Adam(learning_rate=1e-3)", "feature_model.predict(train_ds",

@@ -171,20 +171,23 @@ def load_backbone(
     return base
 
 
-def prepare_weights(name: str, image_size: int) -> Path | None:
-    """Put a backbone's ImageNet file where ``keras.applications`` looks, before the plain
-    Keras call that notebook 03 (section 3) teaches. Returns its path, or None.
+def prepare_weights(name: str, image_size: int) -> str | None:
+    """Get a backbone's ImageNet file where ``keras.applications`` looks, before the plain
+    Keras call that notebook 03 (section 3) teaches, and return what to pass as ``weights=``.
 
-    - already in Keras's cache (``$KERAS_HOME/models``): checked, nothing else to do;
-    - in an offline bundle (``TL_ASSETS_DIR``): copied into Keras's cache;
-    - online and missing: downloaded with ``tlhelpers.fetch`` (resumable, checked),
-      so a weak connection does not leave Keras with a half file;
+    - already in Keras's cache (``$KERAS_HOME/models``) or in an offline bundle
+      (``TL_ASSETS_DIR``, copied into the cache): returns ``"imagenet"``;
+    - online and missing: downloaded with ``tlhelpers.fetch`` (resumable, checked), so a
+      weak connection does not leave Keras with half a file; returns ``"imagenet"``;
+    - offline, when only the native-size file is there (say MobileNet's 224-px file for a
+      128-px model): returns that file's path, with a notice (convolution weights fit any
+      input size; Keras loads a path given as ``weights=``);
     - offline and missing: :class:`tlhelpers.assets.AssetNotAvailableError`, naming the
       command that prefetches it;
-    - ``TL_WEIGHTS=random`` (timing runs): nothing is needed, returns None.
+    - ``TL_WEIGHTS=random`` (timing runs): returns None (random weights).
 
     >>> prepare_weights("vgg16", 224)   # doctest: +SKIP
-    PosixPath('/home/me/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5')
+    'imagenet'
     """
     from tlhelpers import assets
 
@@ -193,15 +196,29 @@ def prepare_weights(name: str, image_size: int) -> Path | None:
     if random_weights_requested():
         return None
     fname, url = spec.weights_file(image_size)
-    path = assets.ensure_weights(spec.name, fname, url)
+    try:
+        path = assets.ensure_weights(spec.name, fname, url)
+    except assets.AssetNotAvailableError:
+        native_file, native_url = spec.weights_file(spec.native_size)
+        if native_file == fname:
+            raise
+        try:
+            native = assets.ensure_weights(spec.name, native_file, native_url)
+        except assets.AssetNotAvailableError:
+            native = None
+        if native is None:
+            raise
+        print(f"Notice: no {image_size}-px ImageNet weights of {spec.name} offline; using its "
+              f"{spec.native_size}-px weights ({native_file}) at {image_size} px.")
+        return str(native)
     if path is None:   # online, not cached yet: a resumable, checked download
         from tlhelpers import fetch
 
         try:
-            path = fetch.fetch_one(fetch.weights_asset(spec.name, image_size), assets.keras_cache_dir())
+            fetch.fetch_one(fetch.weights_asset(spec.name, image_size), assets.keras_cache_dir())
         except fetch.FetchError as err:
             raise assets.AssetNotAvailableError(f"{err} ({spec.name} ImageNet weights).") from None
-    return path
+    return "imagenet"
 
 
 def _build(spec: BackboneSpec, image_size: int, weights: str | None) -> keras.Model:
