@@ -67,3 +67,41 @@ def test_two_kernels_sharing_the_cache_never_crash(tmp_path):
     for p in procs:
         out, err = p.communicate(timeout=120)
         assert p.returncode == 0 and "ok" in out, err[-2000:]
+
+
+def test_a_bit_flip_is_caught_by_the_zip_checksum(small, capsys):
+    base, x, y = small
+    ds = pipeline.make_dataset(x, y, 32, "mobilenet_025", 4)
+    good, _ = features.extract_features(base, ds, "flip", verbose=False)
+    path = assets.course_cache_dir("features") / "flip.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF                                      # one flipped byte in the arrays
+    path.write_bytes(bytes(data))
+    again, _ = features.extract_features(base, ds, "flip", verbose=False)
+    assert np.allclose(again, good) and "Notice" in capsys.readouterr().out
+
+
+def test_a_writer_killed_mid_save_leaves_no_half_file(tmp_path):
+    import os
+    import signal
+    import time
+
+    script = textwrap.dedent(f"""
+        import os, numpy as np
+        os.environ["TL_CACHE_DIR"] = {str(tmp_path)!r}
+        from tlhelpers import features
+        path = features.assets.course_cache_dir("features") / "killed.npz"
+        print("ready", flush=True)
+        features._write_features(path, np.ones((4000, 4000)), np.zeros(4000, dtype=int))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    folder, deadline = tmp_path / "features", time.monotonic() + 60
+    while not list(folder.glob(".killed.npz.*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.002)                             # wait until the 128 MB write has begun
+    assert list(folder.glob(".killed.npz.*.tmp")), "the writer never started"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    final = tmp_path / "features" / "killed.npz"
+    # either nothing under the final name, or a complete file: never half of one
+    assert not final.exists() or features._read_features(final, None) is not None
