@@ -94,8 +94,8 @@ def test_pretrained_features_beat_random_ones_beyond_the_first_probed_layer(ci):
     layers = probing.pick_layers(nets["pretrained"], n=6)
     acc = {}
     for name, net in nets.items():
-        train_feats, y_train = probing.pooled_features_at(net, layers, ds(cifar.x_train, cifar.y_train))
-        test_feats, y_test = probing.pooled_features_at(net, layers, ds(cifar.x_test, cifar.y_test))
+        train_feats, y_train = probing.pooled_features_at(net, layers, ds(cifar.x_train, cifar.y_train), verbose=False)
+        test_feats, y_test = probing.pooled_features_at(net, layers, ds(cifar.x_test, cifar.y_test), verbose=False)
         acc[name] = [probing.linear_probe(train_feats[n], y_train, test_feats[n], y_test) for n in layers]
     # notebook 02. Seen (pretrained 0.24, 0.39, 0.48, 0.54, 0.56, 0.62 from the first probed
     # layer to the last; random weights with seeds 0, 1, 2, 42): tied at the first layer;

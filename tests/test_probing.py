@@ -52,7 +52,7 @@ def test_activation_model_unknown_layer(base):
         probing.activation_model(base, ["nope"])
 
 
-def test_pooled_features_streams(base):
+def test_pooled_features_streams(base, capsys):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
     ds = make_dataset(images, np.arange(10) % 2, 64, "mobilenet_025", batch_size=4)
@@ -60,6 +60,9 @@ def test_pooled_features_streams(base):
     feats, labels = probing.pooled_features_at(base, names, ds)
     assert feats[names[0]].shape == (10, 8) and feats[names[1]].shape == (10, 256)
     np.testing.assert_array_equal(labels, np.arange(10) % 2)
+    assert "3/3" in capsys.readouterr().out          # a progress bar over the 3 batches
+    probing.pooled_features_at(base, names, ds, verbose=False)
+    assert "3/3" not in capsys.readouterr().out
 
 
 def test_linear_probe_separable_and_checks():
