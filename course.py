@@ -27,10 +27,29 @@ def venv_python() -> Path:
     return VENV / sub
 
 
+#: Python versions that can run the course: tested on 3.11; TensorFlow 2.21 publishes wheels
+#: for 3.10 to 3.13 and none for 3.14 (checked with pip, November 2026). Keep in step with
+#: requires-python in pyproject.toml (tests/test_course.py checks it).
+SUPPORTED_PYTHON = ((3, 11), (3, 13))
+
+
+def check_python(version: tuple = tuple(sys.version_info[:3])) -> str | None:
+    """None when this Python can run the course, else one sentence saying what to do."""
+    (low_major, low), (_, high) = SUPPORTED_PYTHON
+    if (low_major, low) <= tuple(version[:2]) <= (low_major, high):
+        return None
+    this = ".".join(str(part) for part in version[:3])
+    names = ", ".join(f"3.{minor}" for minor in range(low, high + 1))
+    return (f"The course needs Python {names} (TensorFlow, which it uses, has no wheels for "
+            f"Python {this}, the one running this script). Install one of those (python.org, "
+            f"or 'conda create -n tl python=3.{low}') and run 'python3.{low} course.py ...' with it.")
+
+
 def ensure_venv() -> Path:
     """Create .venv and install the course into it unless it is already up to date."""
-    if sys.version_info[:2] < (3, 11):
-        sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    problem = check_python()
+    if problem:
+        sys.exit(problem)
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     python = venv_python()
     if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
