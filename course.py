@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -54,21 +56,50 @@ def ensure_venv() -> Path:
     python = venv_python()
     if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
         return python
+    if python.exists() and not venv_is_usable(python):
+        print(f"The virtual environment in {VENV} is incomplete (no working pip: an interrupted "
+              "install?); rebuilding it.", flush=True)
+        shutil.rmtree(VENV)
     if not python.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing the course and its dependencies (a few minutes the first time) ...",
-          flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (subprocess.CalledProcessError, OSError) as err:
+            shutil.rmtree(VENV, ignore_errors=True)
+            sys.exit(f"Could not create {VENV} ({err}). On Debian and Ubuntu, install the venv "
+                     "module first ('sudo apt install python3-venv'), then run this command again.")
+    print("Installing the course and its dependencies (a few minutes the first time; "
+          "TensorFlow alone is a few hundred MB) ...", flush=True)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"],
+    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "on", "-e", f"{ROOT}[dev]"],
                    check=True)
     STAMP.write_text(wanted)
     return python
 
 
+def venv_is_usable(python: Path) -> bool:
+    """True when the environment's interpreter runs and has pip."""
+    try:
+        result = subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def call_keeping_ctrl_c_for_the_child(command: list[str], **kwargs) -> int:
+    """Run ``command``; Ctrl-C goes to it alone (JupyterLab then asks its own shutdown
+    question) instead of stopping this script with a traceback. A Python handler, not
+    SIG_IGN: an ignored signal would stay ignored in the child too."""
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        return subprocess.call(command, **kwargs)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_lab(python: Path, extra: list[str]) -> int:
     """Start JupyterLab on the notebooks folder."""
-    return subprocess.call([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *extra])
+    return call_keeping_ctrl_c_for_the_child([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *extra])
 
 
 def run_tests(python: Path, extra: list[str]) -> int:

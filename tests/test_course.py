@@ -23,3 +23,24 @@ def test_pyproject_states_the_same_range():
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     low, high = course.SUPPORTED_PYTHON
     assert requires == f">={low[0]}.{low[1]},<{high[0]}.{high[1] + 1}"
+
+
+def test_a_venv_without_pip_is_detected_as_broken(tmp_path):
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "v")
+    python = tmp_path / "v" / ("Scripts/python.exe" if course.os.name == "nt" else "bin/python")
+    assert not course.venv_is_usable(python)
+    assert not course.venv_is_usable(tmp_path / "missing" / "python")
+
+
+def test_ctrl_c_reaches_the_child_not_this_script():
+    import signal
+    import sys
+
+    # The child sends itself SIGINT and reports how it ended; the parent must survive.
+    code = "import os, signal; os.kill(os.getpid(), signal.SIGINT)"
+    before = signal.getsignal(signal.SIGINT)
+    status = course.call_keeping_ctrl_c_for_the_child([sys.executable, "-c", code])
+    assert status != 0                                   # the child got the KeyboardInterrupt
+    assert signal.getsignal(signal.SIGINT) is before     # the parent's handler is restored
