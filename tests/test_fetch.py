@@ -1,5 +1,5 @@
 """The prefetch command, end to end against a local server serving the real weights
-file from ../shared (real bytes, real checksum)."""
+file from ../shared (real bytes, real checksum), and offline from a bundle."""
 
 import os
 import subprocess
@@ -12,11 +12,31 @@ from asset_server import AssetServer
 from tlhelpers import assets, fetch
 
 WEIGHTS = "mobilenet_2_5_224_tf_no_top.h5"
+#: ../shared, read before the fixture below clears TL_ASSETS_DIR for each test.
+SHARED = os.environ.get("TL_ASSETS_DIR", "")
+
+
+@pytest.fixture(autouse=True)
+def online_empty_cache(tmp_path, monkeypatch):
+    """Online, no bundle, an empty Keras cache: the download tests reach their server
+    (the CI environment sets TL_OFFLINE=1 and TL_ASSETS_DIR; offline tests set them again)."""
+    import keras.src.backend.config as keras_config
+
+    for var in ("TL_OFFLINE", "TL_ASSETS_DIR", "TL_CIFAR10_DIR", "TL_MIRROR_URL"):
+        monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "keras-home"
+    home.mkdir()
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(home))
+    return home
 
 
 @pytest.fixture
-def weights_bytes(shared_assets) -> bytes:
-    return (shared_assets / "keras-cache" / "models" / WEIGHTS).read_bytes()
+def weights_bytes() -> bytes:
+    path = Path(SHARED) / "keras-cache" / "models" / WEIGHTS if SHARED else None
+    if path is None or not path.is_file():
+        pytest.skip("needs the offline assets: set TL_ASSETS_DIR to ../shared (CI does)")
+    return path.read_bytes()
 
 
 @pytest.fixture
@@ -168,3 +188,103 @@ def test_damaged_h5_without_checksum_is_not_taken_as_valid(weights_bytes, tmp_pa
     assert "is damaged (truncated file" in fetch.check_file(path)
     path.write_bytes(weights_bytes)
     assert fetch.check_file(path) is None
+
+
+def _offline_bundle(tmp_path, monkeypatch, weights: bytes | None, cifar_tree: bool) -> Path:
+    """A bundle laid out like ../shared in tmp_path; offline, with a mirror that refuses
+    connections (any download attempt would fail loudly)."""
+    bundle = tmp_path / "bundle"
+    (bundle / "keras-cache" / "models").mkdir(parents=True)
+    if weights is not None:
+        (bundle / "keras-cache" / "models" / WEIGHTS).write_bytes(weights)
+    if cifar_tree:
+        for split in ("train", "test"):
+            folder = bundle / "data" / "cifar10-small" / split / "airplane"
+            folder.mkdir(parents=True)
+            (folder / "0000.jpg").write_bytes(b"jpeg")
+    monkeypatch.setenv("TL_ASSETS_DIR", str(bundle))
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    monkeypatch.setenv("TL_MIRROR_URL", "http://127.0.0.1:9")
+    return bundle
+
+
+def _no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("fetch tried the network while offline")
+    monkeypatch.setattr(fetch.urllib.request, "urlopen", refuse)
+
+
+def test_offline_fetch_to_copies_from_the_bundle(weights_bytes, tmp_path, monkeypatch, capsys):
+    """Offline `fetch --profile ci --to DIR`: weights copied from TL_ASSETS_DIR and checked,
+    CIFAR-10 provided by the bundle's folder tree (also copied), no network, exit code 0."""
+    bundle = _offline_bundle(tmp_path, monkeypatch, weights_bytes, cifar_tree=True)
+    _no_network(monkeypatch)
+    out_dir = tmp_path / "usb"
+    assert fetch.main(["--profile", "ci", "--to", str(out_dir)]) == 0
+    out = capsys.readouterr().out
+    assert (out_dir / "keras-cache" / "models" / WEIGHTS).read_bytes() == weights_bytes
+    assert f"copied  mobilenet_025 weights (96 px) from {bundle}" in out
+    assert "provides CIFAR-10 as a folder tree" in out and "reads directly" in out
+    assert (out_dir / "data" / "cifar10-small" / "train" / "airplane" / "0000.jpg").is_file()
+    assert "Done: 2 asset(s)" in out
+    assert fetch.main(["--profile", "ci", "--to", str(out_dir)]) == 0   # again: already there
+    assert "ok      mobilenet_025" in capsys.readouterr().out
+
+
+def test_offline_fetch_subprocess_never_touches_the_network(weights_bytes, tmp_path, monkeypatch):
+    """The command as a learner types it, against a refusing mirror: the file comes from
+    the bundle, byte for byte."""
+    _offline_bundle(tmp_path, monkeypatch, weights_bytes, cifar_tree=False)
+    done = subprocess.run([sys.executable, "-m", "tlhelpers", "fetch", "--profile", "ci",
+                           "--no-data", "--to", str(tmp_path / "usb")], env=dict(os.environ),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "127.0.0.1:9" not in done.stdout + done.stderr
+    assert (tmp_path / "usb" / "keras-cache" / "models" / WEIGHTS).read_bytes() == weights_bytes
+
+
+def test_offline_fetch_takes_a_file_from_the_keras_cache(weights_bytes, tmp_path, monkeypatch,
+                                                          online_empty_cache):
+    """No bundle at all: a file already in the Keras cache is copied into the --to bundle."""
+    _offline_bundle(tmp_path, monkeypatch, None, cifar_tree=False)
+    monkeypatch.delenv("TL_ASSETS_DIR")
+    _no_network(monkeypatch)
+    (online_empty_cache / "models").mkdir()
+    (online_empty_cache / "models" / WEIGHTS).write_bytes(weights_bytes)
+    assert fetch.main(["--profile", "ci", "--no-data", "--to", str(tmp_path / "usb")]) == 0
+    assert (tmp_path / "usb" / "keras-cache" / "models" / WEIGHTS).read_bytes() == weights_bytes
+
+
+def test_offline_fetch_names_what_is_missing(tmp_path, monkeypatch, capsys):
+    """Found nowhere locally: one line per file, saying what to do; exit code 1; no network."""
+    _offline_bundle(tmp_path, monkeypatch, None, cifar_tree=False)
+    _no_network(monkeypatch)
+    assert fetch.main(["--profile", "ci", "--to", str(tmp_path / "usb")]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("missing ")]
+    assert len(lines) == 2, err   # the weights, and CIFAR-10 (no archive, no folder tree)
+    assert f"models/{WEIGHTS} is not in the bundle" in lines[0]
+    assert "Run the same command with internet access, or point TL_ASSETS_DIR at a bundle" in lines[0]
+    assert "cifar-10-batches-py-target_archive" in lines[1]
+    assert "Incomplete: 2 of 2 asset(s) missing" in err and "Traceback" not in err
+
+
+def test_offline_damaged_bundle_file_is_not_copied(weights_bytes, tmp_path, monkeypatch, capsys):
+    _offline_bundle(tmp_path, monkeypatch, weights_bytes[:-10] + b"0123456789", cifar_tree=True)
+    _no_network(monkeypatch)
+    assert fetch.main(["--profile", "ci", "--to", str(tmp_path / "usb")]) == 1
+    captured = capsys.readouterr()
+    assert "skipped" in captured.out and "sha256" in captured.out
+    assert "missing mobilenet_025 weights" in captured.err
+    assert not (tmp_path / "usb" / "keras-cache" / "models" / WEIGHTS).exists()
+
+
+def test_online_fetch_prefers_the_bundle(weights_bytes, tmp_path, monkeypatch):
+    """Online with a bundle: the bundle's good copy is used, the server is not asked."""
+    _offline_bundle(tmp_path, monkeypatch, weights_bytes, cifar_tree=False)
+    monkeypatch.delenv("TL_OFFLINE")
+    with AssetServer({f"/models/{WEIGHTS}": weights_bytes}) as server:
+        monkeypatch.setenv("TL_MIRROR_URL", server.url)
+        path = fetch.fetch_one(fetch.weights_asset("mobilenet_025", 96), tmp_path / "c", False)
+        assert server.httpd.requests == []
+    assert path.read_bytes() == weights_bytes

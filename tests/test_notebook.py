@@ -27,3 +27,68 @@ def test_need_names_the_cell_to_run():
         notebook.need({}, "a", "b", run="run section 2")
     except NameError as err:   # a NotReadyError is a NameError, with a one-line display in Jupyter
         assert err._render_traceback_() == [f"NotReadyError: {err}"] and "`a`, `b` are" in str(err)
+
+
+def _memory(monkeypatch, available_mb, own_mb=500):
+    monkeypatch.setattr(notebook, "available_memory_mb", lambda: (available_mb, own_mb))
+
+
+def test_start_warns_when_memory_is_low(monkeypatch, capsys):
+    _memory(monkeypatch, 300)
+    notebook.start(profile="ci")
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("WARNING")]
+    assert len(lines) == 1
+    assert "300 MB available" in lines[0] and "about 800 MB more" in lines[0]
+    assert "peaks near 1,300 MB in the ci profile" in lines[0]
+    assert "Shut Down All Kernels" in lines[0] and "Binder the whole session has 2 GB" in lines[0]
+
+
+def test_start_is_quiet_when_memory_is_enough(monkeypatch, capsys):
+    _memory(monkeypatch, 8000)
+    notebook.start(profile="ci")
+    assert "low memory" not in capsys.readouterr().out
+    assert notebook.memory_warning("full") is None
+    _memory(monkeypatch, 1000, own_mb=1200)   # this kernel already holds most of its peak
+    assert notebook.memory_warning("full") is None and notebook.memory_warning("cpu") is None
+
+
+def test_memory_check_never_raises(monkeypatch, capsys):
+    def broken():
+        raise RuntimeError("no /proc here")
+    monkeypatch.setattr(notebook, "available_memory_mb", broken)
+    notebook.start(profile="ci")
+    assert "low memory" not in capsys.readouterr().out
+    assert notebook.memory_warning("no-such-profile") is None
+    monkeypatch.setattr(notebook, "available_memory_mb", lambda: None)   # no psutil
+    assert notebook.memory_warning("cpu") is None
+
+
+def test_memory_without_psutil_is_skipped(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psutil(name, *args, **kwargs):
+        if name == "psutil":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_psutil)
+    assert notebook.available_memory_mb() is None
+
+
+def test_cgroup_limit_counts_when_smaller(monkeypatch, tmp_path):
+    """A container's cgroup v2 limit (Binder: 2 GB) wins over the host's free memory."""
+    import psutil
+
+    (tmp_path / "memory.max").write_text(f"{2 * 2**30}\n")
+    (tmp_path / "memory.current").write_text(f"{1900 * 2**20}\n")
+    (tmp_path / "memory.stat").write_text(f"anon 1\ninactive_file {100 * 2**20}\n")
+    assert notebook._cgroup_available(tmp_path) == 248 * 2**20   # 2048 - (1900 - 100)
+    monkeypatch.setattr(notebook, "CGROUP_DIR", tmp_path)
+    available, own = notebook.available_memory_mb()
+    assert available == min(248, psutil.virtual_memory().available / 2**20) and own > 0
+    (tmp_path / "memory.max").write_text("max\n")
+    assert notebook._cgroup_available(tmp_path) is None
+    assert notebook._cgroup_available(tmp_path / "absent") is None
+    (tmp_path / "memory.max").write_text("garbage\n")
+    assert notebook._cgroup_available(tmp_path) is None

@@ -10,6 +10,12 @@ against its published checksum where one is known, else as a readable HDF5 or gz
 A bundle has the layout of a Keras cache (``DIR/keras-cache/models``, ``.../datasets``);
 ``TL_ASSETS_DIR=DIR`` makes the course use it directly.
 
+A file already on this machine (in the bundle named by ``TL_ASSETS_DIR``, or in the Keras
+cache) is copied from there and checked, not downloaded. With ``TL_OFFLINE=1`` the network
+is never tried: each file found nowhere locally is named on one line, and the exit code is 1
+only when something needed is missing. CIFAR-10 in a folder tree (``data/cifar10-small``,
+which the course reads directly) stands in for its pickled archive.
+
 >>> [a.name for a in profile_assets("ci", include_data=False)]
 ['mobilenet_025 weights (96 px)']
 """
@@ -45,6 +51,10 @@ FLOWERS = (folders.FLOWERS_URL, f"datasets/{folders.FLOWERS_ARCHIVE}")
 
 class FetchError(RuntimeError):
     """A download failed or a file did not pass its check."""
+
+
+class MissingOfflineError(FetchError):
+    """``TL_OFFLINE=1`` and the file is nowhere on this machine (the network is not tried)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,15 +155,58 @@ def download(url: str, dest: Path, progress: bool = True, chunk: int = 1 << 16) 
     return dest
 
 
+def local_sources(asset: Asset, dest: Path) -> list[Path]:
+    """Copies of ``asset`` already on this machine, other than ``dest``: the offline bundle's
+    ``keras-cache/`` (``TL_ASSETS_DIR``), then the Keras cache (a read-only one too)."""
+    bundle = assets.assets_dir()
+    candidates = ([bundle / "keras-cache" / asset.relpath] if bundle is not None else []) + [
+        assets.keras_cache_dir() / asset.relpath, assets._keras_home() / asset.relpath]
+    out: list[Path] = []
+    for path in candidates:
+        if path.is_file() and not _same_file(path, dest) and path not in out:
+            out.append(path)
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _missing_offline(asset: Asset, dest: Path) -> MissingOfflineError:
+    bundle = os.environ.get("TL_ASSETS_DIR", "").strip()
+    where = f"the bundle {bundle}/keras-cache" if bundle else "a bundle (TL_ASSETS_DIR is not set)"
+    return MissingOfflineError(
+        f"{asset.name}: {asset.relpath} is not in {where} nor in the Keras cache "
+        f"{assets.keras_cache_dir()}, and TL_OFFLINE=1 forbids downloading it. Run the same "
+        "command with internet access, or point TL_ASSETS_DIR at a bundle that has "
+        f"keras-cache/{asset.relpath}.")
+
+
 def fetch_one(asset: Asset, cache: Path, progress: bool = True) -> Path:
-    """Make ``cache/asset.relpath`` present and valid; re-download a corrupted copy once."""
+    """Make ``cache/asset.relpath`` present and valid: copied from a local copy (bundle or
+    Keras cache) when there is a good one, else downloaded (never with ``TL_OFFLINE=1``:
+    then :class:`MissingOfflineError`); a corrupted download is fetched again once."""
     dest = cache / asset.relpath
     if dest.is_file() and verify(dest, asset) is None:
         print(f"ok      {asset.name}: {dest}")
         return dest
     if dest.is_file():
-        print(f"corrupt {asset.name}: {verify(dest, asset)}; downloading it again")
+        print(f"corrupt {asset.name}: {verify(dest, asset)}; replacing it")
         dest.unlink()
+    for source in local_sources(asset, dest):
+        if (problem := verify(source, asset)) is not None:
+            print(f"skipped {source}: {problem}")
+            continue
+        write_atomic(dest, lambda tmp, src=source: shutil.copyfile(src, tmp))
+        if verify(dest, asset) is None:
+            print(f"copied  {asset.name} from {source}")
+            return dest
+        dest.unlink()
+    if assets.is_offline():
+        raise _missing_offline(asset, dest)
     for attempt in (1, 2):
         print(f"fetch   {asset.name} from {asset.source}")
         download(asset.source, dest, progress)
@@ -164,6 +217,26 @@ def fetch_one(asset: Asset, cache: Path, progress: bool = True) -> Path:
         if attempt == 2:
             raise FetchError(f"{problem}. The download is damaged twice: try another network.")
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _cifar10_tree_instead(asset: Asset, to: Path | None) -> bool:
+    """When the pickled CIFAR-10 archive is missing offline but the course's folder tree is
+    there, say so (and copy the tree into a ``--to`` bundle): True when it stands in."""
+    if asset.relpath != CIFAR10[1]:
+        return False
+    from tlhelpers.data import cifar10_folder
+
+    folder = cifar10_folder()
+    if folder is None:
+        return False
+    print(f"note    {asset.name}: the offline bundle provides CIFAR-10 as a folder tree "
+          f"({folder}), which the course reads directly; the pickled archive is not needed.")
+    if to is not None:
+        copy = to / "data" / "cifar10-small"
+        if not _same_file(folder, copy):
+            shutil.copytree(folder, copy, dirs_exist_ok=True)
+            print(f"copied  CIFAR-10 folder tree to {copy}")
+    return True
 
 
 def install_bundle(bundle: Path, cache: Path) -> list[Path]:
@@ -225,12 +298,24 @@ def main(argv: list[str] | None = None) -> int:
             copied = install_bundle(args.source, cache)
             print(f"Installed {len(copied)} file(s) from {args.source} into {cache}.")
             return 0
-        target = args.to.expanduser() / "keras-cache" if args.to else cache
+        to = args.to.expanduser() if args.to else None
+        target = to / "keras-cache" if to else cache
         wanted = profile_assets(args.profile, args.backbone, not args.no_data, args.image_size)
+        missing = []
         for asset in wanted:
-            fetch_one(asset, target)
-    except (FetchError, ValueError, OSError) as err:
+            try:
+                fetch_one(asset, target)
+            except MissingOfflineError as err:
+                if not _cifar10_tree_instead(asset, to):
+                    print(f"missing {err}", file=sys.stderr)
+                    missing.append(asset)
+    except (FetchError, ValueError, OSError, assets.AssetNotAvailableError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    if missing:
+        print(f"Incomplete: {len(missing)} of {len(wanted)} asset(s) missing "
+              f"({', '.join(a.name for a in missing)}); the others are in {target}.",
+              file=sys.stderr)
         return 1
     print(f"Done: {len(wanted)} asset(s) in {target}.")
     if args.to:

@@ -12,9 +12,17 @@ import os
 import platform
 import warnings
 import sys
+from pathlib import Path
 from typing import Mapping
 
 from tlhelpers.config import Profile, get_profile
+
+#: Peak memory of one notebook kernel per profile, in MB: the measured peaks of
+#: docs/performance.md ("Every notebook, per profile"), rounded up.
+NEEDED_MB = {"cpu": 1600, "full": 2000, "ci": 1300}
+
+#: Where Linux exposes this container's cgroup v2 memory limit (Binder: 2 GB).
+CGROUP_DIR = Path("/sys/fs/cgroup")
 
 
 def in_colab() -> bool:
@@ -38,6 +46,60 @@ def versions() -> dict[str, str]:
         "scikit-learn": sklearn.__version__,
         "matplotlib": matplotlib.__version__,
     }
+
+
+def _cgroup_available(root: Path | None = None) -> int | None:
+    """Bytes still free under the cgroup v2 limit (``memory.max`` minus ``memory.current``,
+    page cache that can be reclaimed not counted as used), or None without a limit."""
+    root = CGROUP_DIR if root is None else root
+    try:
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        used = int((root / "memory.current").read_text())
+        stat = root / "memory.stat"
+        if stat.is_file():
+            fields = dict(line.split() for line in stat.read_text().splitlines() if " " in line)
+            used -= int(fields.get("inactive_file", 0))
+        return max(int(limit) - max(used, 0), 0)
+    except (OSError, ValueError):
+        return None
+
+
+def available_memory_mb() -> tuple[float, float] | None:
+    """(memory available to this machine or container, this process's own resident
+    memory), in MB; None when ``psutil`` is not installed. Where a cgroup limit is smaller
+    than what psutil reports for the host (containers: Binder), the cgroup figure counts."""
+    try:
+        import psutil
+    except ImportError:
+        return None
+    available = psutil.virtual_memory().available
+    cgroup = _cgroup_available()
+    if cgroup is not None:
+        available = min(available, cgroup)
+    return available / 2**20, psutil.Process().memory_info().rss / 2**20
+
+
+def memory_warning(profile: str) -> str | None:
+    """A WARNING line when less memory is available than this notebook's kernel still needs
+    to reach the profile's measured peak, else None (also when it cannot be measured)."""
+    try:
+        peak = NEEDED_MB.get(profile)
+        measured = available_memory_mb() if peak else None
+        if measured is None:
+            return None
+        available, own = measured
+        needed = max(peak - own, 0)
+        if available >= needed:
+            return None
+        return (f"WARNING        : low memory: {available:,.0f} MB available, this notebook needs "
+                f"about {needed:,.0f} MB more (its kernel peaks near {peak:,} MB in the "
+                f"{profile} profile), so it may die. Free memory: in JupyterLab, Kernel → Shut "
+                "Down All Kernels (or the \"Running Terminals and Kernels\" panel on the left), "
+                "then restart this notebook. On Binder the whole session has 2 GB.")
+    except Exception:   # a warning must never stop the set-up cell
+        return None
 
 
 class NotReadyError(NameError):
@@ -84,6 +146,8 @@ def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> P
         if random_weights_requested():
             print("WARNING        : TL_WEIGHTS=random: backbones have random weights (for timing "
                   "only); every accuracy below is meaningless.")
+        if (warning := memory_warning(active.name)) is not None:
+            print(warning)
         print(f"seed           : {seed}")
         print("versions       : " + ", ".join(f"{k} {v}" for k, v in versions().items()))
     return active
