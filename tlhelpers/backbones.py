@@ -161,11 +161,10 @@ def load_backbone(
         try:
             assets.ensure_weights(spec.name, fname, url)
         except assets.AssetNotAvailableError:
-            base = _native_weights_instead(spec, image_size)
-            if base is None:
+            native = _native_file_offline(spec, image_size)
+            if native is None:
                 raise
-            base.trainable = trainable
-            return base
+            weights = str(native)   # Keras loads a file path given as weights=
     base = _build(spec, image_size, weights)
     base.trainable = trainable
     return base
@@ -199,17 +198,9 @@ def prepare_weights(name: str, image_size: int) -> str | None:
     try:
         path = assets.ensure_weights(spec.name, fname, url)
     except assets.AssetNotAvailableError:
-        native_file, native_url = spec.weights_file(spec.native_size)
-        if native_file == fname:
-            raise
-        try:
-            native = assets.ensure_weights(spec.name, native_file, native_url)
-        except assets.AssetNotAvailableError:
-            native = None
+        native = _native_file_offline(spec, image_size)
         if native is None:
             raise
-        print(f"Notice: no {image_size}-px ImageNet weights of {spec.name} offline; using its "
-              f"{spec.native_size}-px weights ({native_file}) at {image_size} px.")
         return str(native)
     if path is None:   # online, not cached yet: a resumable, checked download
         from tlhelpers import fetch
@@ -236,21 +227,20 @@ def _build(spec: BackboneSpec, image_size: int, weights: str | None) -> keras.Mo
             )
 
 
-def _native_weights_instead(spec: BackboneSpec, image_size: int) -> keras.Model | None:
+def _native_file_offline(spec: BackboneSpec, image_size: int) -> Path | None:
     """Offline (only then is a file missing here), when the weights published for this size
-    are absent but the native-size ones are present: use those (convolution weights fit any input size), with a notice."""
+    are absent but the native-size ones are present: that file, with a notice (convolution
+    weights fit any input size), else None."""
     from tlhelpers import assets
 
     native_file, native_url = spec.weights_file(spec.native_size)
-    if image_size == spec.native_size or native_file == spec.weights_file(image_size)[0]:
+    if native_file == spec.weights_file(image_size)[0]:
         return None
     try:
-        assets.ensure_weights(spec.name, native_file, native_url)
+        native = assets.ensure_weights(spec.name, native_file, native_url)
     except assets.AssetNotAvailableError:
         return None
-    print(f"Notice: no {image_size}-px ImageNet weights of {spec.name} offline; using its "
-          f"{spec.native_size}-px weights ({native_file}) at {image_size} px.")
-    donor = _build(spec, spec.native_size, "imagenet")
-    base = _build(spec, image_size, None)
-    base.set_weights(donor.get_weights())
-    return base
+    if native is not None:
+        print(f"Notice: no {image_size}-px ImageNet weights of {spec.name} offline; using its "
+              f"{spec.native_size}-px weights ({native_file}) at {image_size} px.")
+    return native

@@ -16,6 +16,8 @@ from typing import Sequence
 import keras
 from keras import layers
 
+from tlhelpers.params import count_weights
+
 #: The two heads of the original lesson, as keyword arguments of :func:`make_head`.
 LESSON_HEADS = {
     "vgg16": dict(units=(256,), dropout=0.5, batchnorm=False),
@@ -162,12 +164,6 @@ class UnfreezeReport:
         )
 
 
-def _count(weights) -> int:
-    from tlhelpers.params import count_weights
-
-    return count_weights(weights)
-
-
 def unfreeze(
     model_or_base: keras.Model,
     last_n: int | None = None,
@@ -195,7 +191,7 @@ def unfreeze(
         if from_layer not in names:
             raise ValueError(f"{base.name} has no layer {from_layer!r}; e.g. {', '.join(names[-5:])}.")
         start = names.index(from_layer)
-    before = _count(model_or_base.trainable_weights)
+    before = count_weights(model_or_base.trainable_weights)
     base.trainable = True
     kept_bn = 0
     for i, layer in enumerate(base.layers):
@@ -204,7 +200,7 @@ def unfreeze(
         kept_bn += int(i >= start and is_bn and not train_batchnorm)
     trainable = sum(1 for layer in base.layers if layer.trainable)
     return UnfreezeReport(base.name, len(names), trainable, kept_bn, before,
-                          _count(model_or_base.trainable_weights))
+                          count_weights(model_or_base.trainable_weights))
 
 
 def scratch_cnn(image_size: int = 32, num_classes: int = 10, dropout: float = 0.5) -> keras.Model:
