@@ -20,6 +20,7 @@ import pytest
 from keras import layers
 
 from tlhelpers import augment, backbones, experiments, models, training
+from tlhelpers.params import count_weights
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NB05 = NOTEBOOKS / "05_transfer_vs_scratch.ipynb"
@@ -81,8 +82,7 @@ def _settings(model) -> list:
     return result
 
 
-def _count(weights) -> int:
-    return int(sum(np.prod(w.shape) for w in weights))
+_count = count_weights   # tlhelpers.params, the course's one parameter counter
 
 
 def _trainable_layers(model) -> list:

@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from tlhelpers.cachefile import write_atomic
+
 #: The command that downloads everything a profile needs (see ``tlhelpers.__main__``).
 PREFETCH_COMMAND = "python -m tlhelpers fetch --profile {profile}"
 
@@ -214,15 +216,20 @@ def cached_file(relpath: str) -> Path | None:
     target = keras_cache_dir() / relpath
     if target.is_file():
         return target
-    bundle = assets_dir()
-    sources = ([bundle / "keras-cache" / relpath] if bundle is not None else []) + [
-        _keras_home() / relpath]   # a read-only Keras cache is a source too
-    for source in sources:
-        if source != target and source.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-            return target
+    for source in local_copies(relpath):
+        if source != target:
+            return write_atomic(target, lambda tmp: shutil.copyfile(source, tmp))
     return None
+
+
+def local_copies(relpath: str) -> list[Path]:
+    """Every copy of ``relpath`` on this machine, in the order to use them: the offline
+    bundle's ``keras-cache/``, the Keras cache, a read-only Keras home."""
+    bundle = assets_dir()
+    candidates = ([bundle / "keras-cache" / relpath] if bundle is not None else []) + [
+        keras_cache_dir() / relpath, _keras_home() / relpath]
+    return [path for i, path in enumerate(candidates)
+            if path.is_file() and path not in candidates[:i]]
 
 
 def ensure_weights(model: str, fname: str, url: str) -> Path | None:

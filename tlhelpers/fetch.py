@@ -158,14 +158,7 @@ def download(url: str, dest: Path, progress: bool = True, chunk: int = 1 << 16) 
 def local_sources(asset: Asset, dest: Path) -> list[Path]:
     """Copies of ``asset`` already on this machine, other than ``dest``: the offline bundle's
     ``keras-cache/`` (``TL_ASSETS_DIR``), then the Keras cache (a read-only one too)."""
-    bundle = assets.assets_dir()
-    candidates = ([bundle / "keras-cache" / asset.relpath] if bundle is not None else []) + [
-        assets.keras_cache_dir() / asset.relpath, assets._keras_home() / asset.relpath]
-    out: list[Path] = []
-    for path in candidates:
-        if path.is_file() and not _same_file(path, dest) and path not in out:
-            out.append(path)
-    return out
+    return [path for path in assets.local_copies(asset.relpath) if not _same_file(path, dest)]
 
 
 def _same_file(a: Path, b: Path) -> bool:
