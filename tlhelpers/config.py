@@ -89,9 +89,9 @@ _INT_OVERRIDES = {
 
 
 def _gpu_available() -> bool:
-    import tensorflow as tf
+    from tlhelpers.quiet import import_tensorflow
 
-    return bool(tf.config.list_physical_devices("GPU"))
+    return bool(import_tensorflow().config.list_physical_devices("GPU"))
 
 
 def _parse_int(var: str, text: str, low: int, high: int) -> int:

@@ -16,6 +16,10 @@ from pathlib import Path
 from typing import Mapping
 
 from tlhelpers.config import Profile, get_profile
+from tlhelpers.quiet import import_tensorflow
+
+# Every notebook imports this module first: TensorFlow is imported here, once, quietly.
+import_tensorflow()
 
 #: Peak memory of one notebook kernel per profile, in MB: the measured peaks of
 #: docs/performance.md ("Every notebook, per profile"), rounded up.
