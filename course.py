@@ -2,6 +2,11 @@
 
     python course.py lab     # create .venv if needed, then open JupyterLab on notebooks/
     python course.py test    # create .venv if needed, then run every test and notebook
+    python course.py setup   # only create or update .venv
+
+TensorFlow comes as tensorflow-cpu on Linux x86-64 and Windows machines without an NVIDIA
+GPU, as tensorflow[and-cuda] on Linux with one (found with nvidia-smi), and as tensorflow
+elsewhere; the script says which it chose.
 
 Only the Python standard library is used here, so any Python 3.11 can run it.
 The virtual environment is (re)installed when pyproject.toml changes.
@@ -10,7 +15,9 @@ The virtual environment is (re)installed when pyproject.toml changes.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import platform
 import shutil
 import signal
 import subprocess
@@ -47,14 +54,50 @@ def check_python(version: tuple = tuple(sys.version_info[:3])) -> str | None:
             f"or 'conda create -n tl python=3.{low}') and run 'python3.{low} course.py ...' with it.")
 
 
-def ensure_venv() -> Path:
-    """Create .venv and install the course into it unless it is already up to date."""
+def has_nvidia_gpu() -> bool:
+    """True when ``nvidia-smi`` is installed and lists at least one GPU."""
+    if shutil.which("nvidia-smi") is None:
+        return False
+    try:
+        found = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return found.returncode == 0 and "GPU" in found.stdout
+
+
+def tensorflow_choice(system: str | None = None, machine: str | None = None,
+                      gpu: bool | None = None) -> tuple[str, str, str]:
+    """(extra, pip package, one sentence why): which TensorFlow build this machine gets.
+
+    >>> tensorflow_choice("Linux", "x86_64", gpu=False)[:2]
+    ('cpu', 'tensorflow-cpu')
+    """
+    system = system or platform.system()
+    machine = (machine or platform.machine()).lower()
+    if system == "Linux" and (has_nvidia_gpu() if gpu is None else gpu):
+        return "gpu", "tensorflow", "an NVIDIA GPU was found (nvidia-smi): installing tensorflow[and-cuda]"
+    if (system == "Linux" and machine in ("x86_64", "amd64")) or system == "Windows":
+        return "cpu", "tensorflow-cpu", ("no NVIDIA GPU: installing the CPU-only build, tensorflow-cpu "
+                                         "(half the download, no CUDA messages)")
+    return "cpu", "tensorflow", (f"installing tensorflow (tensorflow-cpu has no wheels for {system} "
+                                 f"{machine}; this build runs on the CPU)")
+
+
+def ensure_venv(with_tests: bool = False) -> Path:
+    """Create .venv and install the course into it unless it is already up to date.
+
+    The stamp records the hash of pyproject.toml and the extras installed; a later call
+    that needs no more than those does nothing.
+    """
     problem = check_python()
     if problem:
         sys.exit(problem)
+    extra, package, why = tensorflow_choice()
+    extras = {"course", extra} | ({"test"} if with_tests else set())
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     python = venv_python()
-    if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
+    stamp = read_stamp()
+    if python.exists() and stamp.get("pyproject") == wanted and extras <= set(stamp.get("extras", [])):
         return python
     if python.exists() and not venv_is_usable(python):
         print(f"The virtual environment in {VENV} is incomplete (no working pip: an interrupted "
@@ -68,13 +111,37 @@ def ensure_venv() -> Path:
             shutil.rmtree(VENV, ignore_errors=True)
             sys.exit(f"Could not create {VENV} ({err}). On Debian and Ubuntu, install the venv "
                      "module first ('sudo apt install python3-venv'), then run this command again.")
+    print(f"TensorFlow: {why}.", flush=True)
+    other = {"tensorflow", "tensorflow-cpu"} - {package}
+    if installed(python) & other:   # two builds in one environment overwrite each other's files
+        print(f"Removing {', '.join(sorted(other))} first (it is the other TensorFlow build).", flush=True)
+        subprocess.run([str(python), "-m", "pip", "uninstall", "--yes", *sorted(other)], check=True)
     print("Installing the course and its dependencies (a few minutes the first time; "
           "TensorFlow alone is a few hundred MB) ...", flush=True)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "on", "-e", f"{ROOT}[dev]"],
-                   check=True)
-    STAMP.write_text(wanted)
+    target = f"{ROOT}[{','.join(sorted(extras))}]"
+    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "on", "-e", target], check=True)
+    STAMP.write_text(json.dumps({"pyproject": wanted, "extras": sorted(extras)}))
     return python
+
+
+def read_stamp() -> dict:
+    """What the last install recorded; {} when there is none or it is unreadable."""
+    try:
+        stamp = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+def installed(python: Path) -> set[str]:
+    """Names of the distributions installed in the environment of ``python``."""
+    done = subprocess.run([str(python), "-m", "pip", "list", "--format=json"],
+                          capture_output=True, text=True)
+    try:
+        return {item["name"].lower() for item in json.loads(done.stdout)}
+    except (ValueError, KeyError, TypeError):
+        return set()
 
 
 def venv_is_usable(python: Path) -> bool:
@@ -119,7 +186,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("lab", "test", "setup"):
         print(__doc__)
         return 2
-    python = ensure_venv()
+    python = ensure_venv(with_tests=argv[0] == "test")
     if argv[0] == "lab":
         return run_lab(python, argv[1:])
     if argv[0] == "test":

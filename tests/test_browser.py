@@ -31,7 +31,7 @@ if os.environ.get("TL_REQUIRE_BROWSER") == "1":
     import playwright.sync_api as playwright
     assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install chromium"
 else:
-    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -e .[dev])")
+    playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip install -e .[course,cpu,test])")
     pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                     reason="needs Chromium: apt-get install chromium")
 

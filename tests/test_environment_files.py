@@ -28,23 +28,30 @@ def _yaml_pip(path: Path) -> dict[str, str]:
     return {k: re.sub(r"^[a-z\-]*", "", v) for k, v in reqs.items()}
 
 
-def _pyproject() -> tuple[dict[str, str], dict[str, str]]:
+def _pyproject() -> tuple[dict[str, str], dict[str, list[str]]]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    def table(reqs):
-        return {_name(r): re.sub(r"^[A-Za-z0-9_\-\[\]]*", "", r) for r in reqs}
-    return table(data["project"]["dependencies"]), table(data["project"]["optional-dependencies"]["dev"])
+    deps = {_name(r): re.sub(r"^[A-Za-z0-9_\-\[\]]*", "", r) for r in data["project"]["dependencies"]}
+    return deps, data["project"]["optional-dependencies"]
 
 
-def test_conda_environment_matches_pyproject():
-    deps, dev = _pyproject()
-    assert _yaml_pip(ROOT / "environment.yml") == {**deps, **dev}
-    assert "- -e ." in (ROOT / "environment.yml").read_text()
+def test_conda_environment_installs_the_local_extras():
+    """environment.yml installs the package with the extras course.py picks on a CPU machine."""
+    text = (ROOT / "environment.yml").read_text()
+    assert "- -e .[course,cpu,test]" in text
+    _, extras = _pyproject()
+    assert {"course", "cpu", "gpu", "test"} <= set(extras)
+    assert "`gpu` instead of `cpu`" in text   # the GPU choice is documented
 
 
-def test_binder_environment_matches_pyproject_runtime():
-    deps, _ = _pyproject()
-    assert _yaml_pip(ROOT / "binder" / "environment.yml") == deps
+def test_binder_environment_matches_pyproject_runtime_and_course_extra():
+    deps, extras = _pyproject()
+    course = {_name(r): re.sub(r"^[A-Za-z0-9_\-\[\]]*", "", r) for r in extras["course"]}
+    wanted = {**deps, **course}   # the course extra's stricter bounds win (ipywidgets 8)
+    binder = _yaml_pip(ROOT / "binder" / "environment.yml")
+    tf = binder.pop("tensorflow")
+    assert binder == wanted
     assert "tensorflow-cpu" in (ROOT / "binder" / "environment.yml").read_text()
+    assert tf == ">=2.21" and any(r.startswith(f"tensorflow-cpu{tf}") for r in extras["cpu"])
 
 
 def test_binder_post_build_is_executable():

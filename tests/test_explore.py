@@ -28,7 +28,7 @@ def test_freezing_summary_counts_and_restores(model):
 
 
 def test_freezing_explorer_static_fallback(model, capsys, monkeypatch):
-    monkeypatch.setenv("TL_NO_WIDGETS", "1")
+    monkeypatch.setenv("TL_WIDGETS", "0")
     explore.freezing_explorer(model, steps=[0, 5])
     out = capsys.readouterr().out
     assert "last 0 base layers" in out and "last 5 base layers" in out
@@ -51,7 +51,7 @@ def test_select_and_browse_predictions():
 
 
 def test_prediction_browser_static_fallback(monkeypatch, capsys):
-    monkeypatch.setenv("TL_NO_WIDGETS", "1")
+    monkeypatch.setenv("TL_WIDGETS", "0")
     y = np.array([0, 1, 1])
     probs = np.array([[.9, .1], [.8, .2], [.3, .7]])
     explore.prediction_browser(np.zeros((3, 8, 8, 3), np.uint8), y, probs, ["cat", "dog"])

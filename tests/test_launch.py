@@ -2,9 +2,13 @@
 everywhere, and harmless outside Colab."""
 
 import contextlib
+import importlib.util
 import io
+import json
+import re
 import subprocess
 import sys
+import tomllib
 import types
 
 import nbformat
@@ -68,19 +72,18 @@ def test_update_is_idempotent(tmp_path):
     assert not launch.update_readme(tmp_path)
 
 
-def _run_snippet(monkeypatch, colab: bool, installed: bool) -> tuple[str, list]:
+def _run_snippet(monkeypatch, colab: bool, installed: bool, missing=frozenset()) -> tuple[str, list]:
     calls = []
     monkeypatch.setattr(subprocess, "check_call", lambda cmd, *a, **k: calls.append(cmd) or 0)
     if colab:
         monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     else:
         monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    if not installed:
-        import importlib.util
-
+    gone = set(missing) | (set() if installed else {"tlhelpers"})
+    if gone:
         real = importlib.util.find_spec
         monkeypatch.setattr(importlib.util, "find_spec",
-                            lambda name, *a: None if name == "tlhelpers" else real(name, *a))
+                            lambda name, *a: None if name in gone else real(name, *a))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(launch.colab_install_snippet(), {})
@@ -88,7 +91,7 @@ def _run_snippet(monkeypatch, colab: bool, installed: bool) -> tuple[str, list]:
 
 
 def test_snippet_is_short():
-    assert len(launch.colab_install_snippet().splitlines()) <= 8
+    assert len(launch.colab_install_snippet().splitlines()) <= 17
 
 
 def test_snippet_does_nothing_outside_colab(monkeypatch):
@@ -97,9 +100,50 @@ def test_snippet_does_nothing_outside_colab(monkeypatch):
 
 def test_snippet_installs_once_in_colab(monkeypatch):
     out, calls = _run_snippet(monkeypatch, colab=True, installed=False)
-    assert calls == [[sys.executable, "-m", "pip", "install", "-q",
+    assert calls == [[sys.executable, "-m", "pip", "install", "-q", "--no-deps",
                       f"tlhelpers @ git+https://github.com/{launch.REPO}@{launch.REF}"]]
-    assert "installed tlhelpers" in out
+    assert "installed tlhelpers" in out and "also installed: nothing" in out
+
+
+def test_snippet_installs_only_missing_dependencies(monkeypatch):
+    out, calls = _run_snippet(monkeypatch, colab=True, installed=False, missing={"psutil", "PIL"})
+    assert calls[1] == [sys.executable, "-m", "pip", "install", "-q", "pillow", "psutil"]
+    assert "also installed: pillow, psutil" in out
+
+
+def test_snippet_checks_every_runtime_dependency():
+    """RUNTIME_IMPORTS names exactly pyproject's `dependencies`, and no TensorFlow, Keras."""
+    deps = tomllib.loads((launch.ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower() for d in deps}
+    assert names == set(launch.RUNTIME_IMPORTS)
+    assert not names & {"tensorflow", "tensorflow-cpu", "keras", "jupyterlab"}
+    for module in launch.RUNTIME_IMPORTS.values():   # each import name is a real module here
+        assert importlib.util.find_spec(module) is not None, module
+
+
+def _dry_run(cmd: list[str], tmp_path) -> set[str]:
+    """What pip would install into this venv (which has the course's TensorFlow) for ``cmd``."""
+    report = tmp_path / f"report-{len(list(tmp_path.iterdir()))}.json"
+    local = [f"tlhelpers @ {launch.ROOT.as_uri()}" if a.startswith("tlhelpers @ git+") else a
+             for a in cmd]   # the repository here stands in for GitHub (no internet in tests)
+    done = subprocess.run([*local, "--dry-run", "--report", str(report)], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {item["metadata"]["name"].lower() for item in json.loads(report.read_text())["install"]}
+
+
+def test_colab_install_commands_leave_tensorflow_keras_and_ipywidgets_alone(monkeypatch, tmp_path):
+    """pip install --dry-run --report on each command the cell runs (two missing packages
+    simulated): the package alone, then nothing that is already there."""
+    import tensorflow  # noqa: F401  (the venv has the course's TensorFlow, as Colab has its own)
+
+    _, calls = _run_snippet(monkeypatch, colab=True, installed=False, missing={"psutil", "seaborn"})
+    monkeypatch.undo()
+    would = [_dry_run(cmd, tmp_path) for cmd in calls]
+    assert would[0] == {"tlhelpers"}
+    assert would[1] == set()   # both are installed really: pip changes nothing
+    for names in would:
+        assert not names & {"tensorflow", "tensorflow-cpu", "keras", "ipywidgets", "jupyterlab"}
 
 
 def test_snippet_rerun_in_colab_is_instant(monkeypatch):

@@ -51,8 +51,7 @@ def kernel_env(shared_assets, tmp_path) -> dict:
     """The environment of the kernel: the current one, in the offline `ci` profile, widgets on."""
     env = {**os.environ, "TL_PROFILE": "ci", "TL_OFFLINE": "1", "TL_ASSETS_DIR": str(shared_assets),
            "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
-    for name in ("TL_WIDGETS", "TL_NO_WIDGETS"):  # the explorer's widget path is what is tested
-        env.pop(name, None)
+    env.pop("TL_WIDGETS", None)  # the explorer's widget path is what is tested
     env.setdefault("KERAS_HOME", str(tmp_path / "keras"))
     env.setdefault("TL_CACHE_DIR", str(tmp_path / "tlcache"))
     return env

@@ -36,10 +36,8 @@ from tlhelpers.trainability import TrainabilityTable, trainability_table
 
 def widgets_available() -> bool:
     """True in a live Jupyter kernel with ipywidgets installed (``TL_WIDGETS=0`` turns it off,
-    as for :func:`tlhelpers.augment.augmentation_explorer`; ``TL_NO_WIDGETS=1`` still works)."""
+    as for :func:`tlhelpers.augment.augmentation_explorer`)."""
     if os.environ.get("TL_WIDGETS", "").strip() == "0":
-        return False
-    if os.environ.get("TL_NO_WIDGETS", "").strip().lower() in ("1", "true", "yes"):
         return False
     try:
         import ipywidgets  # noqa: F401

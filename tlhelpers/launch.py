@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 #: GitHub "owner/name" of this course. PLACEHOLDER: set it to the real repository before
@@ -58,20 +59,39 @@ def badge_markdown(notebook: str, binder: bool = True) -> str:
     return out
 
 
-def colab_install_snippet() -> str:
-    """The code cell every notebook runs before its set-up cell (at most 8 lines).
+#: Import name of each package in pyproject.toml's ``dependencies`` (tests/test_launch.py
+#: checks that the two lists agree). Colab normally has them all already.
+RUNTIME_IMPORTS = {"numpy": "numpy", "matplotlib": "matplotlib", "seaborn": "seaborn",
+                   "scikit-learn": "sklearn", "pandas": "pandas", "pillow": "PIL", "h5py": "h5py",
+                   "ipython": "IPython", "ipywidgets": "ipywidgets", "psutil": "psutil"}
 
-    In Colab it pip-installs ``tlhelpers`` from this repository at ``REF`` unless it is
-    already importable (so re-running it is instant), and says what it did. Elsewhere it
-    does nothing and prints nothing.
+
+def colab_install_snippet() -> str:
+    """The code cell every notebook runs before its set-up cell (at most 15 lines).
+
+    In Colab it pip-installs ``tlhelpers`` from this repository at ``REF`` with
+    ``--no-deps``, so Colab's own TensorFlow, Keras and ipywidgets stay as they are, then
+    installs only those of its dependencies that cannot be imported (usually none), and
+    says what it did. Re-running it is instant; elsewhere it does nothing and prints nothing.
     """
     spec = f"tlhelpers @ git+https://github.com/{REPO}@{REF}"
+    pairs = [f"{imp!r}: {pkg!r}" for pkg, imp in RUNTIME_IMPORTS.items()]
+    wanted = textwrap.wrap(", ".join(pairs), 84, initial_indent="    wanted = {",
+                           subsequent_indent=" " * 14, break_on_hyphens=False)
+    wanted[-1] += "}   # import name: pip name"
     return "\n".join([
         INSTALL_MARKER,
-        "import importlib.util, subprocess, sys",
+        "import importlib, importlib.util, subprocess, sys",
         'if "google.colab" in sys.modules and importlib.util.find_spec("tlhelpers") is None:',
-        f'    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "{spec}"])',
-        f'    print("Colab: installed tlhelpers from {REPO}@{REF}")',
+        '    pip = [sys.executable, "-m", "pip", "install", "-q"]',
+        "    # --no-deps: Colab's own TensorFlow, Keras and ipywidgets stay as they are",
+        f'    subprocess.check_call(pip + ["--no-deps", "{spec}"])',
+        *wanted,
+        "    missing = [pkg for mod, pkg in wanted.items() if importlib.util.find_spec(mod) is None]",
+        "    if missing:",
+        "        subprocess.check_call(pip + missing)",
+        "    importlib.invalidate_caches()",
+        f'    print("Colab: installed tlhelpers from {REPO}@{REF}; also installed:", ", ".join(missing) or "nothing")',
         'elif "google.colab" in sys.modules:',
         '    print("Colab: tlhelpers is already installed")',
     ])
