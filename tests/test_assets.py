@@ -106,7 +106,7 @@ def test_a_web_page_saved_as_weights_is_detected(monkeypatch, tmp_path):
 def test_unwritable_keras_cache_falls_back_like_keras(shared_assets, monkeypatch, tmp_path, capsys):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
-    monkeypatch.setattr(assets, "_keras_home", lambda: blocked / "keras")
+    monkeypatch.setenv("KERAS_HOME", str(blocked / "keras"))
     monkeypatch.setattr(assets, "_NOTICED", set())
     path = assets.keras_cache_dir()
     assert path.name == ".keras" and "cannot write to the Keras cache" in capsys.readouterr().out

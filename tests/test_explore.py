@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from tlhelpers.walk import walk
 from tlhelpers import explore
 from tlhelpers.backbones import load_backbone
 from tlhelpers.models import feature_extractor, find_base
@@ -15,7 +16,7 @@ def model():
 
 
 def _flags(m):
-    return [layer.trainable for layer in explore._all_layers(m)]
+    return [layer.trainable for layer in walk(m)]
 
 
 def test_freezing_summary_counts_and_restores(model):

@@ -4,6 +4,7 @@ import sys
 
 
 def main(argv: list[str]) -> int:
+    """Run ``python -m tlhelpers fetch ...``; returns the exit status."""
     if not argv or argv[0] != "fetch":
         print("usage: python -m tlhelpers fetch [--profile ci|cpu|full] [--backbone NAME] "
               "[--to DIR | --from DIR] [--no-data]")

@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from tlhelpers import config
 from tlhelpers.cachefile import write_atomic
 
 #: The command that downloads everything a profile needs (see ``tlhelpers.__main__``).
@@ -42,30 +43,20 @@ class AssetNotAvailableError(RuntimeError):
 
 def is_offline() -> bool:
     """True when ``TL_OFFLINE`` is set to 1/true/yes."""
-    return os.environ.get("TL_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+    return config.settings().offline
 
 
 def assets_dir() -> Path | None:
     """The offline bundle named by ``TL_ASSETS_DIR``, or None."""
-    value = os.environ.get("TL_ASSETS_DIR", "").strip()
-    if not value:
+    path = config.settings().assets_dir
+    if path is None:
         return None
-    path = Path(value).expanduser()
     if not path.is_dir():
         raise AssetNotAvailableError(
-            f"TL_ASSETS_DIR={value!r} is not a folder. Point it at a bundle made with "
+            f"TL_ASSETS_DIR={str(path)!r} is not a folder. Point it at a bundle made with "
             f"'python -m tlhelpers fetch --to DIR', or unset it."
         )
     return path
-
-
-def _keras_home() -> Path:
-    try:
-        from keras.src.backend.config import keras_home
-
-        return Path(keras_home()).expanduser()
-    except ImportError:  # pragma: no cover - older Keras
-        return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
 
 
 _NOTICED: set[str] = set()
@@ -77,7 +68,7 @@ def keras_cache_dir() -> Path:
     Like ``keras.utils.get_file``, an unwritable folder is replaced by ``/tmp/.keras``
     (with a notice, once), so weights copied here are where Keras looks for them.
     """
-    home = _keras_home()
+    home = config.settings().keras_home
     if os.access(home, os.W_OK) or _writable(home):
         return home
     fallback = Path("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()) / ".keras"
@@ -106,8 +97,7 @@ def course_cache_dir(sub: str = "") -> Path:
     >>> course_cache_dir("features").name
     'features'
     """
-    base = Path(os.environ.get("TL_CACHE_DIR", "") or Path.home() / ".cache" / "tlhelpers")
-    base = base.expanduser()
+    base = config.settings().cache_dir
     if not _writable(base):
         fallback = Path(tempfile.gettempdir()) / f"tlhelpers-cache-{_user_tag()}"
         print(f"Notice: cannot write to {base}; using {fallback} for cached results instead.")
@@ -227,7 +217,7 @@ def local_copies(relpath: str) -> list[Path]:
     bundle's ``keras-cache/``, the Keras cache, a read-only Keras home."""
     bundle = assets_dir()
     candidates = ([bundle / "keras-cache" / relpath] if bundle is not None else []) + [
-        keras_cache_dir() / relpath, _keras_home() / relpath]
+        keras_cache_dir() / relpath, config.settings().keras_home / relpath]
     return [path for i, path in enumerate(candidates)
             if path.is_file() and path not in candidates[:i]]
 

@@ -21,12 +21,13 @@ those cells, packaged. ``tests/test_lesson_code_05_06.py`` checks that they matc
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import keras
 import numpy as np
 from keras import layers
+
+from tlhelpers import config
 
 #: Strengths used when none are given: mild enough to keep a 32-px object recognisable.
 DEFAULT_STRENGTHS: dict[str, Any] = dict(flip=True, rotation=0.05, zoom=0.1, translation=0.1,
@@ -157,7 +158,7 @@ def _draw(image: np.ndarray, strengths: dict, n: int, ncols: int, seed: int | No
 
 def widgets_available() -> bool:
     """True when ipywidgets can be imported and ``TL_WIDGETS`` is not set to 0."""
-    if os.environ.get("TL_WIDGETS", "").strip() == "0":
+    if not config.settings().widgets:
         return False
     try:
         import ipywidgets  # noqa: F401

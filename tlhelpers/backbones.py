@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import os
 import warnings
 from pathlib import Path
 from typing import Callable
 
 import keras
+
+from tlhelpers import config
 
 _GCS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -129,10 +130,7 @@ def random_weights_requested() -> bool:
     """True when ``TL_WEIGHTS=random``: every backbone gets random weights, so a notebook
     can be *timed* with a backbone whose ImageNet file is not available (accuracies are
     then meaningless, and :func:`tlhelpers.notebook.start` says so)."""
-    value = os.environ.get("TL_WEIGHTS", "").strip().lower()
-    if value not in ("", "imagenet", "random"):
-        raise ValueError(f"TL_WEIGHTS={value!r}: use 'imagenet' (the default) or 'random'.")
-    return value == "random"
+    return config.settings().random_weights
 
 
 def load_backbone(

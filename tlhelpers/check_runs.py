@@ -143,6 +143,7 @@ LAST: dict[str, float] = {}
 
 
 def weights_by_layer(model) -> dict[str, list[np.ndarray]]:
+    """A copy of the weights of every innermost layer that has any, by layer name."""
     from tlhelpers.inspection import leaves
 
     return {layer.name: [np.array(w) for w in layer.get_weights()] for layer in leaves(model) if layer.weights}
@@ -155,6 +156,7 @@ def remember(base) -> None:
 
 
 def snapshot_of(base) -> dict | None:
+    """The weights of ``base`` saved by :func:`remember`, or None if it was never remembered."""
     return _SNAPSHOTS.get(base)
 
 
@@ -178,6 +180,7 @@ def looks_random(base) -> bool | None:
 
 
 def check_pretrained(fb: Feedback, base) -> None:
+    """Add to ``fb`` whether ``base`` carries pretrained weights (its BatchNormalization statistics moved away from their initial values)."""
     random = looks_random(base)
     if random:
         fb.fix("The base's BatchNormalization statistics are still at their initial values: it was "

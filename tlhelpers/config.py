@@ -1,4 +1,11 @@
-"""Profiles: how big a run is (backbone, image size, data sizes, epochs).
+"""Settings and profiles: the one module that reads the environment.
+
+:func:`settings` reads every other ``TL_*`` variable (where assets and caches are, offline
+or not, widgets, random weights, mirrors) and the platform variables the course needs
+(``KERAS_HOME``, Colab's and TPUs'), checks them, and returns them as one object; every
+other module asks it instead of reading ``os.environ``.
+
+A profile says how big a run is (backbone, image size, data sizes, epochs).
 
 Every notebook calls :func:`get_profile` once. The profile is chosen by the
 ``TL_PROFILE`` environment variable, else detected (a GPU means ``full``, otherwise
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 from typing import Mapping
 
 PROFILE_NAMES = ("full", "cpu", "ci")
@@ -88,6 +96,88 @@ _INT_OVERRIDES = {
 }
 
 
+_TRUE = ("1", "true", "yes")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every environment setting the course reads besides the profile's, checked.
+
+    Example: ``settings(env={"TL_OFFLINE": "1"}).offline`` is True.
+    """
+
+    #: TL_ASSETS_DIR: an offline bundle (``keras-cache/``, ``data/``), or None
+    assets_dir: Path | None
+    #: TL_OFFLINE=1: never use the network
+    offline: bool
+    #: KERAS_HOME, else ~/.keras: Keras's cache (``models/``, ``datasets/``)
+    keras_home: Path
+    #: TL_CACHE_DIR, else ~/.cache/tlhelpers: the course's features and trained heads
+    cache_dir: Path
+    #: TL_CIFAR10_DIR: a CIFAR-10 folder tree with train/ and test/, or None
+    cifar10_dir: Path | None
+    #: TL_FLOWERS_DIR: an unpacked flower_photos folder, or None
+    flowers_dir: Path | None
+    #: TL_FLOWERS_SHA256: the checksum Keras verifies the flowers archive with, or None
+    flowers_sha256: str | None
+    #: TL_MIRROR_URL: a server with a keras-cache layout to download from instead, or None
+    mirror_url: str | None
+    #: TL_MEMORY_AVAILABLE_MB: pretend this much memory is available (tests), or None
+    memory_available_mb: float | None
+    #: TL_WIDGETS=0 turns interactive widgets into static figures
+    widgets: bool
+    #: TL_WEIGHTS=random: backbones get random weights (timing runs only)
+    random_weights: bool
+    #: COLAB_RELEASE_TAG is set in Colab's runtimes
+    colab: bool
+    #: TPU_NAME / KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS / COLAB_TPU_ADDR / TPU_ACCELERATOR_TYPE
+    tpu: dict[str, str]
+
+
+def _path(env: Mapping[str, str], var: str) -> Path | None:
+    value = env.get(var, "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def settings(env: Mapping[str, str] | None = None) -> Settings:
+    """The environment's settings, read now (so a change made in a notebook counts).
+
+    >>> settings(env={"TL_WIDGETS": "0", "TL_CACHE_DIR": "/tmp/c"}).widgets
+    False
+    >>> settings(env={"TL_MEMORY_AVAILABLE_MB": "lots"})
+    Traceback (most recent call last):
+    ...
+    ValueError: TL_MEMORY_AVAILABLE_MB='lots' is not a number of megabytes (e.g. 1500); set a number or unset it.
+    """
+    env = os.environ if env is None else env
+    weights = env.get("TL_WEIGHTS", "").strip().lower()
+    if weights not in ("", "imagenet", "random"):
+        raise ValueError(f"TL_WEIGHTS={weights!r}: use 'imagenet' (the default) or 'random'.")
+    memory = env.get("TL_MEMORY_AVAILABLE_MB", "").strip()
+    try:
+        memory_mb = float(memory) if memory else None
+    except ValueError:
+        raise ValueError(f"TL_MEMORY_AVAILABLE_MB={memory!r} is not a number of megabytes "
+                         "(e.g. 1500); set a number or unset it.") from None
+    home = Path.home()
+    return Settings(
+        assets_dir=_path(env, "TL_ASSETS_DIR"),
+        offline=env.get("TL_OFFLINE", "").strip().lower() in _TRUE,
+        keras_home=_path(env, "KERAS_HOME") or home / ".keras",
+        cache_dir=_path(env, "TL_CACHE_DIR") or home / ".cache" / "tlhelpers",
+        cifar10_dir=_path(env, "TL_CIFAR10_DIR"),
+        flowers_dir=_path(env, "TL_FLOWERS_DIR"),
+        flowers_sha256=env.get("TL_FLOWERS_SHA256", "").strip() or None,
+        mirror_url=env.get("TL_MIRROR_URL", "").strip().rstrip("/") or None,
+        memory_available_mb=memory_mb,
+        widgets=env.get("TL_WIDGETS", "").strip() != "0",
+        random_weights=weights == "random",
+        colab="COLAB_RELEASE_TAG" in env,
+        tpu={k: env[k] for k in ("TPU_NAME", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "COLAB_TPU_ADDR",
+                                 "TPU_ACCELERATOR_TYPE") if env.get(k)},
+    )
+
+
 def _gpu_available() -> bool:
     from tlhelpers.quiet import import_tensorflow
 
@@ -135,11 +225,8 @@ def get_profile(name: str | None = None, env: Mapping[str, str] | None = None) -
 
         get_spec(backbone)  # raises a clear error that lists the known names
         changes["backbone"] = backbone
-    weights = env.get("TL_WEIGHTS", "").strip().lower()
-    if weights not in ("", "imagenet", "random"):
-        raise ValueError(f"TL_WEIGHTS={weights!r}: use 'imagenet' (the default) or 'random'.")
     profile = PROFILES[chosen]
-    if weights == "random":
+    if settings(env).random_weights:
         profile = dataclasses.replace(profile, weights=None)
     if changes:
         profile = dataclasses.replace(profile, overrides=tuple(sorted(changes)), **changes)

@@ -1,23 +1,25 @@
-"""Loading CIFAR-10 (online or from an offline folder tree) and learners' own folders.
+"""Loading CIFAR-10, online (``keras.datasets``) or from an offline folder tree.
 
 Images are returned at their stored size as ``uint8`` arrays (5,000 CIFAR-10 images
 take 15 MB); resizing and preprocessing happen on the fly in
-:mod:`tlhelpers.pipeline`.
+:mod:`tlhelpers.pipeline`. Learners' own folders are read by :mod:`tlhelpers.folders`.
 
 >>> from tlhelpers.data import load_cifar10
 >>> data = load_cifar10(train_per_class=2, test_per_class=1)   # doctest: +SKIP
->>> data.x_train.shape, data.x_train.dtype
+>>> data.x_train.shape, data.x_train.dtype                       # doctest: +SKIP
 ((20, 32, 32, 3), dtype('uint8'))
+>>> CIFAR10_CLASSES[:3]
+('airplane', 'automobile', 'bird')
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
 
+from tlhelpers import config
 from tlhelpers import assets
 
 CIFAR10_CLASSES = (
@@ -49,9 +51,9 @@ class ImageData:
 
 def cifar10_folder() -> Path | None:
     """The offline CIFAR-10 folder tree (``TL_CIFAR10_DIR`` or the bundle's), if any."""
-    value = os.environ.get("TL_CIFAR10_DIR", "").strip()
-    if value:
-        path = Path(value).expanduser()
+    path = config.settings().cifar10_dir
+    if path is not None:
+        value = str(path)
         if not (path / "train").is_dir() or not (path / "test").is_dir():
             raise assets.AssetNotAvailableError(
                 f"TL_CIFAR10_DIR={value!r} must contain train/ and test/ class folders."
@@ -71,7 +73,7 @@ def require_cifar10_folder() -> Path:
     """
     folder = cifar10_folder()
     if folder is None:
-        bundle = os.environ.get("TL_ASSETS_DIR", "").strip()
+        bundle = str(config.settings().assets_dir or "")
         where = f"TL_ASSETS_DIR={bundle!r} has no data/cifar10-small/train" if bundle else "TL_ASSETS_DIR is not set"
         raise assets.AssetNotAvailableError(
             f"No CIFAR-10 folder tree found ({where}). Set TL_ASSETS_DIR to an offline bundle that has data/cifar10-small (e.g. ../shared), "

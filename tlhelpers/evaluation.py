@@ -117,23 +117,29 @@ class Evaluation:
 
     @property
     def y_pred(self) -> np.ndarray:
+        """The predicted class of every image (the argmax of ``probs``)."""
         return _class_ids(self.probs, "probs")
 
     @property
     def n(self) -> int:
+        """The number of images evaluated."""
         return len(self.y_true)
 
     @property
     def accuracy(self) -> float:
+        """The fraction of images whose predicted class is the true one."""
         return accuracy(self.y_true, self.probs)
 
     def per_class(self) -> pd.Series:
+        """Accuracy per class, indexed by class name."""
         return per_class_accuracy(self.y_true, self.probs, self.class_names)
 
     def report(self) -> str:
+        """scikit-learn's classification report (precision, recall, F1 per class), as text."""
         return classification_report_text(self.y_true, self.probs, self.class_names)
 
     def report_frame(self) -> pd.DataFrame:
+        """The classification report as a DataFrame, one row per class."""
         return classification_report_frame(self.y_true, self.probs, self.class_names)
 
     def summary(self) -> str:

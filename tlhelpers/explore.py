@@ -23,21 +23,22 @@ import base64
 import dataclasses
 import html
 import io
-import os
 from typing import Any, Sequence
 
 import keras
 import numpy as np
 from matplotlib.figure import Figure
 
+from tlhelpers import config
 from tlhelpers.models import find_base, unfreeze
 from tlhelpers.trainability import TrainabilityTable, trainability_table
+from tlhelpers.walk import walk
 
 
 def widgets_available() -> bool:
     """True in a live Jupyter kernel with ipywidgets installed (``TL_WIDGETS=0`` turns it off,
     as for :func:`tlhelpers.augment.augmentation_explorer`)."""
-    if os.environ.get("TL_WIDGETS", "").strip() == "0":
+    if not config.settings().widgets:
         return False
     try:
         import ipywidgets  # noqa: F401
@@ -147,16 +148,6 @@ def explorer_box(children: Sequence[Any], out):
     return box
 
 
-def _all_layers(layer) -> list:
-    """``layer`` and everything nested in it, parents before children."""
-    out = [layer]
-    children = (layer._flatten_layers(include_self=False, recursive=False)
-                if hasattr(layer, "_flatten_layers") else getattr(layer, "layers", []))
-    for sub in children:  # also reaches a base held by a wrapper layer (InferenceMode)
-        out.extend(_all_layers(sub))
-    return out
-
-
 @dataclasses.dataclass
 class FreezingSummary:
     """What unfreezing the last ``n`` base layers would make trainable."""
@@ -185,7 +176,7 @@ def freezing_summary(model: keras.Model, n: int, train_batchnorm: bool = False) 
     >>> freezing_summary(model, 10).trainable_params > freezing_summary(model, 0).trainable_params
     True
     """
-    saved = [(layer, layer.trainable) for layer in _all_layers(model)]
+    saved = [(layer, layer.trainable) for layer in walk(model)]
     try:
         base = find_base(model)
         if base is model:  # nothing nested: the whole model is the "base"

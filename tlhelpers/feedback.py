@@ -46,19 +46,24 @@ class Feedback:
         self._shown = False
 
     def add(self, status: str, text: str, hint: str | None = None) -> "Feedback":
+        """Add one line with ``status`` "ok", "fix", "todo" or "info" (and a hint for fixes)."""
         self.items.append((status, text, hint))
         return self
 
     def ok(self, text: str) -> "Feedback":
+        """Add something the learner got right."""
         return self.add("ok", text)
 
     def fix(self, text: str, hint: str | None = None) -> "Feedback":
+        """Add something to fix, with a hint that says how."""
         return self.add("fix", text, hint)
 
     def todo(self, text: str) -> "Feedback":
+        """Add a step that has not been done yet."""
         return self.add("todo", text)
 
     def info(self, text: str) -> "Feedback":
+        """Add a neutral remark (neither right nor wrong)."""
         return self.add("info", text)
 
     def check(self, condition: bool, right: str, wrong: str, hint: str | None) -> "Feedback":
@@ -67,6 +72,7 @@ class Feedback:
 
     @property
     def done(self) -> bool:
+        """True when no step is left to do (fixes may remain)."""
         return not any(s == "todo" for s, _, _ in self.items)
 
     @property
@@ -76,6 +82,7 @@ class Feedback:
         return "ok" in statuses and "fix" not in statuses and "todo" not in statuses
 
     def text(self) -> str:
+        """The feedback as plain text, one line per item, hints indented."""
         lines = [self.title]
         for status, text, hint in self.items:
             lines.append(f"  {_ICONS[status][1]} {text}")
@@ -84,6 +91,7 @@ class Feedback:
         return "\n".join(lines)
 
     def html(self) -> str:
+        """The feedback as HTML for a notebook, coloured by the overall result."""
         color = "#1e8e3e" if self.passed else ("#9aa0a6" if not self.done else "#d93025")
         rows = []
         for status, text, hint in self.items:
@@ -207,6 +215,7 @@ def count(weights) -> int:
 
 
 def is_fraction(value: Any) -> bool:
+    """True for a number between 0 and 1 (booleans and strings are not numbers here)."""
     if isinstance(value, (bool, str)):
         return False
     try:
@@ -216,6 +225,7 @@ def is_fraction(value: Any) -> bool:
 
 
 def positive(value: Any) -> bool:
+    """True for a number above 0 (booleans and strings are not numbers here)."""
     if isinstance(value, (bool, str)):
         return False
     try:

@@ -31,6 +31,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tlhelpers import config
 from tlhelpers import assets, folders
 from tlhelpers.backbones import get_spec
 from tlhelpers.cachefile import write_atomic
@@ -71,7 +72,7 @@ class Asset:
     def source(self) -> str:
         """The URL to use: ``TL_MIRROR_URL/relpath`` when a mirror is set (e.g. a
         workshop server started with ``python -m http.server`` in a bundle's keras-cache)."""
-        mirror = os.environ.get("TL_MIRROR_URL", "").strip().rstrip("/")
+        mirror = config.settings().mirror_url
         return f"{mirror}/{self.relpath}" if mirror else self.url
 
 
@@ -169,7 +170,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _missing_offline(asset: Asset, dest: Path) -> MissingOfflineError:
-    bundle = os.environ.get("TL_ASSETS_DIR", "").strip()
+    bundle = config.settings().assets_dir
     where = f"the bundle {bundle}/keras-cache" if bundle else "a bundle (TL_ASSETS_DIR is not set)"
     return MissingOfflineError(
         f"{asset.name}: {asset.relpath} is not in {where} nor in the Keras cache "

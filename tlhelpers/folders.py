@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from tlhelpers import config
 from tlhelpers import assets
 from tlhelpers.cachefile import display_name, fingerprint_files, path_bytes
 from tlhelpers.imagefiles import IMAGE_EXTENSIONS, ScanReport, usable_files
@@ -53,6 +54,7 @@ class FolderData:
 
     @property
     def num_classes(self) -> int:
+        """The number of classes (sub-folders)."""
         return len(self.class_names)
 
     def split(self, name: str) -> tuple[list[str], np.ndarray]:
@@ -219,8 +221,8 @@ def _find_class_root(folder: Path) -> Path | None:
 
 def _flowers_candidates() -> list[Path]:
     places = []
-    if os.environ.get("TL_FLOWERS_DIR", "").strip():
-        places.append(Path(os.environ["TL_FLOWERS_DIR"]).expanduser())
+    if config.settings().flowers_dir is not None:
+        places.append(config.settings().flowers_dir)
     bundle = assets.assets_dir()
     if bundle is not None:
         places.append(bundle / "data" / "flower_photos")
@@ -262,7 +264,7 @@ def flowers_folder() -> Path:
             "or set TL_FLOWERS_DIR to an extracted copy, or load your own folder instead.")
     import keras
 
-    sha = os.environ.get("TL_FLOWERS_SHA256", "").strip() or FLOWERS_SHA256
+    sha = config.settings().flowers_sha256 or FLOWERS_SHA256
     try:
         got = keras.utils.get_file("flower_photos", FLOWERS_URL, extract=True, file_hash=sha)
     except Exception as err:  # Keras raises a bare Exception when the download fails

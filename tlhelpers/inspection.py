@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tlhelpers.walk import leaves
 from tlhelpers.feedback import NB03, Feedback, describe
 
 # ---------------------------------------------------------------- value ranges
@@ -66,30 +67,18 @@ _NAME_PREFIXES = (("mobilenetv2", "mobilenet_v2"), ("mobilenet_0.25", "mobilenet
                   ("efficientnetb0", "efficientnet_b0"))
 
 
-def children(layer) -> list:
-    if type(layer).__name__ == "InferenceMode":
-        return [layer.base]
-    return list(getattr(layer, "layers", []) or [])
-
-
-def leaves(layer) -> list:
-    """Every layer inside ``layer`` that has no sub-layers, in order."""
-    out = []
-    for sub in children(layer):
-        out.extend(leaves(sub) if children(sub) else [sub])
-    return out
-
-
 def is_model(obj: Any) -> bool:
+    """True for any Keras model (functional, Sequential or subclassed)."""
     import keras
 
     return isinstance(obj, keras.Model)
 
 
 def built(model) -> bool:
+    """True when ``model`` is built and has inputs, so it can be called and inspected."""
     try:
         return bool(model.built) and len(model.inputs) > 0
-    except Exception:
+    except (AttributeError, ValueError, TypeError):   # an unbuilt model has no inputs yet
         return False
 
 
@@ -121,20 +110,47 @@ def backbone_of(base) -> str | None:
     return next((key for prefix, key in _NAME_PREFIXES if name.startswith(prefix)), None)
 
 
-def _graph(model):
-    return getattr(model, "_functional", None) or model  # a built Sequential keeps a Functional
+def _calls(model) -> list[tuple[Any, dict, list[str]]]:
+    """(layer or operation, call keyword arguments, names of what feeds it) for every call
+    in a functional model, read from its public ``get_config()`` and ``operations``; []
+    for other models."""
+    try:
+        layers_config = model.get_config().get("layers", [])
+    except (AttributeError, NotImplementedError, TypeError, ValueError):
+        return []
+    by_name = {op.name: op for op in getattr(model, "operations", model.layers)}
+    calls = []
+    for entry in layers_config if isinstance(layers_config, list) else []:
+        for node in entry.get("inbound_nodes") or []:
+            if not isinstance(node, dict):
+                continue
+            feeds = [arg["config"]["keras_history"][0] for arg in node.get("args", [])
+                     if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__"]
+            if entry.get("name") in by_name:
+                calls.append((by_name[entry["name"]], node.get("kwargs") or {}, feeds))
+    return calls
+
+
+def _holds(layer, target) -> bool:
+    return layer is target or getattr(layer, "base", None) is target or target in leaves(layer)
 
 
 def base_call(model, base) -> tuple[bool, Any]:
-    """(found, ``training`` passed) for the call of ``base`` in ``model``'s graph; "pinned" for InferenceMode."""
-    for nodes in (getattr(_graph(model), "_nodes_by_depth", None) or {}).values():
-        for node in nodes:
-            op = getattr(node, "operation", None)
-            if type(op).__name__ == "InferenceMode" and getattr(op, "base", None) is base:
+    """(found, ``training`` passed) for the call of ``base`` in ``model``; "pinned" for InferenceMode."""
+    import keras
+
+    if isinstance(model, keras.Sequential):   # a Sequential calls its layers without arguments
+        for layer in model.layers:
+            if type(layer).__name__ == "InferenceMode" and getattr(layer, "base", None) is base:
                 return True, "pinned"
-            if op is base:
-                kwargs = getattr(getattr(node, "arguments", None), "kwargs", {}) or {}
-                return True, kwargs.get("training")
+            if layer is base:
+                return True, None
+        return False, None
+    for layer, kwargs, _ in _calls(model):
+        if type(layer).__name__ == "InferenceMode" and getattr(layer, "base", None) is base:
+            return True, "pinned"
+        if layer is base:
+            return True, kwargs.get("training")
     return False, None
 
 
@@ -142,19 +158,21 @@ def input_of(model, target, x: np.ndarray, training: bool = False) -> np.ndarray
     """The values that reach the top-level layer holding ``target`` when ``model`` sees ``x``."""
     import keras
 
-    graph = _graph(model)
-    for nodes in (getattr(graph, "_nodes_by_depth", None) or {}).values():
-        for node in nodes:
-            op = getattr(node, "operation", None)
-            if op is target or (op is not None and target in leaves(op)) or getattr(op, "base", None) is target:
-                tensors = list(getattr(node, "input_tensors", []))
-                if not tensors:
-                    return None
-                inputs = graph.inputs[0] if len(graph.inputs) == 1 else graph.inputs
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    sub = keras.Model(inputs, tensors[0])
-                    return np.asarray(sub(x, training=training))
+    if isinstance(model, keras.Sequential):
+        values = x
+        for layer in model.layers:
+            if _holds(layer, target):
+                return np.asarray(values)
+            values = layer(values, training=training)
+        return None
+    by_name = {op.name: op for op in getattr(model, "operations", model.layers)}
+    for layer, _, feeds in _calls(model):
+        if _holds(layer, target) and len(feeds) == 1 and feeds[0] in by_name:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tensor = by_name[feeds[0]].output
+                sub = keras.Model(model.inputs, tensor)
+                return np.asarray(sub(x, training=training))
     return None
 
 
@@ -182,13 +200,15 @@ def check_reaches_base(fb: Feedback, model, base, x: np.ndarray) -> None:
 
 # ---------------------------------------------------------------- output, loss, optimizer
 def num_outputs(model) -> int | None:
+    """The size of the last axis of the output (the number of classes), or None if unknown."""
     try:
         return int(model.output_shape[-1])
-    except Exception:
+    except (AttributeError, ValueError, TypeError, IndexError):   # unbuilt, or several outputs
         return None
 
 
 def last_activation(model) -> str | None:
+    """The name of the activation of the last layer that has one ("softmax", "sigmoid"...), or None."""
     for layer in reversed(leaves(model)):
         if type(layer).__name__ == "Softmax":
             return "softmax"
@@ -243,9 +263,10 @@ def check_output(fb: Feedback, model, num_classes: int | None) -> None:
 
 
 def learning_rate(optimizer) -> float | None:
+    """The optimizer's current learning rate, or None (no optimizer, or a schedule)."""
     try:
         return float(np.asarray(optimizer.learning_rate))
-    except Exception:
+    except (AttributeError, TypeError, ValueError):   # no optimizer, or a schedule object
         return None
 
 

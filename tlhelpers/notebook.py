@@ -8,14 +8,13 @@ profile        : ci
 
 from __future__ import annotations
 
-import os
 import platform
 import warnings
 import sys
 from pathlib import Path
 from typing import Mapping
 
-from tlhelpers.config import Profile, get_profile
+from tlhelpers.config import Profile, get_profile, settings
 from tlhelpers.quiet import import_tensorflow
 
 # Every notebook imports this module first: TensorFlow is imported here, once, quietly.
@@ -31,7 +30,7 @@ CGROUP_DIR = Path("/sys/fs/cgroup")
 
 def in_colab() -> bool:
     """True inside Google Colab."""
-    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+    return "google.colab" in sys.modules or settings().colab
 
 
 def versions() -> dict[str, str]:

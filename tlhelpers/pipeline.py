@@ -18,6 +18,8 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from tlhelpers import config
+
 Preprocess = Callable[[tf.Tensor], tf.Tensor]
 
 
@@ -152,13 +154,9 @@ def available_memory() -> int:
     """
     import os
 
-    override = os.environ.get("TL_MEMORY_AVAILABLE_MB", "").strip()
-    if override:
-        try:
-            return int(float(override) * 2**20)
-        except ValueError:
-            raise ValueError(f"TL_MEMORY_AVAILABLE_MB={override!r} is not a number of megabytes "
-                             "(e.g. 1500); set a number or unset it.") from None
+    override = config.settings().memory_available_mb
+    if override is not None:
+        return int(override * 2**20)
     try:
         with open("/proc/meminfo") as handle:
             for line in handle:

@@ -17,6 +17,7 @@ import html
 import keras
 
 from tlhelpers.models import InferenceMode
+from tlhelpers.walk import children
 from tlhelpers.params import count_weights, param_counts
 
 
@@ -80,7 +81,7 @@ def _leaf_rows(layer, prefix: str, parent_trainable: bool, rows: list, per_model
         effective = effective and layer.trainable
     if isinstance(layer, keras.Model):
         start = len(rows)
-        for sub in layer.layers:
+        for sub in children(layer):
             _leaf_rows(sub, f"{prefix}{layer.name}/", effective, rows, per_model)
         mine = rows[start:]
         per_model[layer.name] = (sum(r["trainable"] for r in mine), len(mine))

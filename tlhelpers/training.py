@@ -8,7 +8,6 @@ Histories are returned as plain dicts of lists (``{"accuracy": [...], ...}``).
 
 from __future__ import annotations
 
-import os
 import time
 import zipfile
 from pathlib import Path
@@ -17,6 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tlhelpers import config
 from tlhelpers import assets
 from tlhelpers.cachefile import write_atomic
 from tlhelpers.models import feature_extractor, find_base, unfreeze
@@ -32,11 +32,12 @@ def set_seed(seed: int = 42) -> None:
 def _tpu_address() -> str | None:
     """Which TPU to connect to: ``"local"`` on a TPU VM (Colab's TPU runtime, Cloud TPU VMs),
     ``TPU_NAME``'s TPU, the legacy Colab TPU node, or None when there is no TPU."""
-    if os.environ.get("TPU_NAME") or os.environ.get("KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS"):
+    tpu = config.settings().tpu
+    if "TPU_NAME" in tpu or "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS" in tpu:
         return ""  # TPUClusterResolver finds it from these variables
-    if os.environ.get("COLAB_TPU_ADDR"):  # Colab's old "TPU (deprecated)" runtime
-        return "grpc://" + os.environ["COLAB_TPU_ADDR"]
-    if os.environ.get("TPU_ACCELERATOR_TYPE") or tf.config.list_physical_devices("TPU"):
+    if "COLAB_TPU_ADDR" in tpu:  # Colab's old "TPU (deprecated)" runtime
+        return "grpc://" + tpu["COLAB_TPU_ADDR"]
+    if "TPU_ACCELERATOR_TYPE" in tpu or tf.config.list_physical_devices("TPU"):
         return "local"  # a TPU attached to this machine; TPUClusterResolver() alone misses it
     return None
 
