@@ -64,7 +64,7 @@ def test_feature_extraction_preprocessing_fine_tuning_and_scratch(ci):
         fresh = backbones.load_backbone(profile.backbone, S)
         new_head = models.make_head(fresh.output_shape[-1], 10, **models.LESSON_HEADS["mobilenet_v2"])
         new_head.set_weights(head.get_weights())
-        model = models.feature_extractor(fresh, head=new_head)
+        model = models.transfer_classifier(fresh, head=new_head)
         models.unfreeze(model, last_n=20)
         training.compile_model(model, lr, verbose=False)
         training.set_seed(SEED)

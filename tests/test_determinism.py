@@ -24,7 +24,7 @@ val_ds = pipeline.make_dataset(x_val, y_val, **kw)
 base = backbones.load_backbone(profile.backbone, profile.image_size)
 f_tr, l_tr = training.extract_features(base, pipeline.make_dataset(x_tr, y_tr, **kw), verbose=False)
 f_val, l_val = training.extract_features(base, val_ds, verbose=False)
-model = models.feature_extractor(base, 10)
+model = models.transfer_classifier(base, 10)
 history = training.fit_two_phase(model, fit_ds, val_ds, head_epochs=2, fine_tune_epochs=1,
                                  unfreeze_last=6, cached_features=(f_tr, l_tr, f_val, l_val),
                                  verbose=False)

@@ -1,14 +1,12 @@
 """Tests for tlhelpers.evaluation: metrics, reports, sentences and the results cache."""
 
 import doctest
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from tlhelpers import evaluation
-from tlhelpers.config import get_profile
 
 NAMES = ("cat", "dog", "frog")
 Y_TRUE = np.array([0, 0, 1, 1, 2, 2])
@@ -84,40 +82,6 @@ def test_the_noise_sentence_prints_the_threshold_it_uses():
     assert f"2 x {se:.3f} = {2 * se:.3f}" in text and "less than twice" in text
     assert evaluation.gap_is_clear(0.9, 0.5, 100) and not evaluation.gap_is_clear(0.217, 0.183, 60)
     assert not evaluation.gap_is_clear(0.5, 0.9, 100)   # a clear gap the other way is not "a ahead"
-
-
-def test_run_tag_depends_on_profile():
-    ci, cpu = get_profile("ci", env={}), get_profile("cpu", env={})
-    assert evaluation.run_tag(ci) != evaluation.run_tag(cpu)
-    assert evaluation.run_tag(ci).startswith("ci-mobilenet_025-96px")
-
-
-def test_save_and_load_results_round_trip(cache):
-    ci, cpu = get_profile("ci", env={}), get_profile("cpu", env={})
-    assert evaluation.load_results(profile=ci) == {}
-    evaluation.save_result("03", "feature extraction", 0.5, profile=ci)
-    evaluation.save_result("05", "scratch", 0.3, profile=ci)
-    evaluation.save_result("05", "scratch", 0.35, profile=ci)  # replaces
-    evaluation.save_result("03", "feature extraction", 0.7, profile=cpu)
-    assert evaluation.load_results(profile=ci) == {"feature extraction": 0.5, "scratch": 0.35}
-    assert evaluation.load_results("05", profile=ci) == {"scratch": 0.35}
-    assert evaluation.load_results(profile=cpu) == {"feature extraction": 0.7}
-    saved = json.loads((cache / "results.json").read_text())
-    assert saved[evaluation.run_tag(ci)]["05/scratch"]["metric"] == "test accuracy"
-
-
-def test_save_result_rejects_non_finite_and_survives_a_corrupt_file(cache, capsys):
-    with pytest.raises(ValueError, match="finite"):
-        evaluation.save_result("03", "x", float("nan"))
-    (cache / "results.json").write_text("{not json")
-    assert evaluation.load_results() == {}
-    assert "unreadable" in capsys.readouterr().out
-
-
-def test_find_result_prefers_exact_name():
-    assert evaluation.find_result({"scratch (32 px)": 0.4, "scratch": 0.5}, "scratch") == 0.5
-    assert evaluation.find_result({"CNN from scratch": 0.4}, "scratch") == 0.4
-    assert evaluation.find_result({}, "scratch") is None
 
 
 def test_results_table_labels_reported_figures():

@@ -57,16 +57,3 @@ def test_data_size_sweep_checks_feature_alignment():
 def test_largest_gain():
     result = {"images_per_class": [5, 50], "scratch": [0.1, 0.5], "feature_extraction": [0.3, 0.9]}
     assert experiments.largest_gain(result) == (50, 0.4)
-
-
-def test_save_results_writes_json_and_shared_results(tmp_path, monkeypatch):
-    from tlhelpers.config import get_profile
-
-    monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path))
-    profile = get_profile("ci", env={})
-    values = {"scratch": 0.25, "feature_extraction": 0.5, "profile": "ci"}
-    path = experiments.save_results("05_test", values, notebook="05", profile=profile)
-    assert path == tmp_path / "results" / "05_test.json"
-    assert json.loads(path.read_text()) == values
-    evaluation = pytest.importorskip("tlhelpers.evaluation")
-    assert evaluation.load_results("05", profile=profile) == {"scratch": 0.25, "feature extraction": 0.5}

@@ -7,12 +7,12 @@ from matplotlib.figure import Figure
 from tlhelpers.walk import walk
 from tlhelpers import explore
 from tlhelpers.backbones import load_backbone
-from tlhelpers.models import feature_extractor, find_base
+from tlhelpers.models import transfer_classifier, find_base
 
 
 @pytest.fixture(scope="module")
 def model():
-    return feature_extractor(load_backbone("mobilenet_025", 64, weights=None), 3)
+    return transfer_classifier(load_backbone("mobilenet_025", 64, weights=None), 3)
 
 
 def _flags(m):

@@ -1,5 +1,5 @@
 """The Keras code that notebooks 03 and 04 teach, run from the notebooks' own cells, must
-build the same models as the helpers that package it (``models.feature_extractor``,
+build the same models as the helpers that package it (``models.transfer_classifier``,
 ``models.make_head``, ``models.unfreeze``, ``models.InferenceMode``).
 
 Each test executes the notebook cell itself (found by its first line), so editing the
@@ -69,7 +69,7 @@ def assert_same_model(plain: keras.Model, packaged: keras.Model) -> None:
 def test_notebook_03_vgg16_cells_equal_feature_extractor():
     ns = run_cell("03_feature_extraction.ipynb", "vgg_base = keras.applications.VGG16(")
     ns = run_cell("03_feature_extraction.ipynb", "inputs = keras.Input(shape=(224, 224, 3))", **ns)
-    packaged = models.feature_extractor(
+    packaged = models.transfer_classifier(
         keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3)),
         10, **models.LESSON_HEADS["vgg16"])
     assert counts(ns["vgg_model"]) == (133_898, 14_714_688)
@@ -91,7 +91,7 @@ def test_notebook_03_head_cell_equals_make_head(mobilenet_v2_224):
 def test_notebook_03_mobilenet_v2_model_equals_feature_extractor(mobilenet_v2_224):
     ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224)
     ns = run_cell("03_feature_extraction.ipynb", "inputs = keras.Input(shape=(S, S, 3))", S=224, **ns)
-    packaged = models.feature_extractor(mobilenet_v2_224, 10, **models.LESSON_HEADS["mobilenet_v2"])
+    packaged = models.transfer_classifier(mobilenet_v2_224, 10, **models.LESSON_HEADS["mobilenet_v2"])
     assert counts(ns["model"]) == (167_818, 2_257_984 + 2_560)
     assert_same_model(ns["model"], packaged)
 
@@ -114,7 +114,7 @@ def test_notebook_03_base_cell_builds_the_registered_backbone(monkeypatch):
 def test_notebook_04_vgg16_unfreeze_cell_equals_models_unfreeze():
     ns = run_cell("04_fine_tuning.ipynb", "vgg_base = keras.applications.VGG16(", models=models,
                   trainability=trainability)
-    packaged = models.feature_extractor(
+    packaged = models.transfer_classifier(
         keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3)),
         10, **models.LESSON_HEADS["vgg16"])
     models.unfreeze(packaged, last_n=4)
@@ -128,7 +128,7 @@ def test_notebook_04_vgg16_unfreeze_cell_equals_models_unfreeze():
 def test_notebook_04_unfreeze_loops_equal_models_unfreeze(unfreeze):
     def build():
         base = backbones.load_backbone("mobilenet_025", 96, weights=None)
-        return base, models.feature_extractor(base, 10, **models.LESSON_HEADS["mobilenet_v2"])
+        return base, models.transfer_classifier(base, 10, **models.LESSON_HEADS["mobilenet_v2"])
 
     ft_base, ft_model = build()
     run_cell("04_fine_tuning.ipynb", "ft_base.trainable = True", ft_base=ft_base, ft_model=ft_model,

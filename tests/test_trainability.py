@@ -4,7 +4,7 @@ from tlhelpers.trainability import trainability_table
 
 def test_four_of_nineteen_vgg_layers_train_and_the_table_says_so():
     base = backbones.load_backbone("vgg16", 224, weights=None)
-    model = models.feature_extractor(base, 10, **models.LESSON_HEADS["vgg16"])
+    model = models.transfer_classifier(base, 10, **models.LESSON_HEADS["vgg16"])
     table = trainability_table(model)
     assert table.totals["per_model"][base.name] == (0, 19)
     assert table.totals["trainable_params"] == 133_898
@@ -22,7 +22,7 @@ def test_four_of_nineteen_vgg_layers_train_and_the_table_says_so():
 
 def test_freezing_the_whole_model_freezes_every_nested_layer():
     base = backbones.load_backbone("mobilenet_025", 32, weights=None)
-    model = models.feature_extractor(base, 3, units=(8,))
+    model = models.transfer_classifier(base, 3, units=(8,))
     model.trainable = False
     table = trainability_table(model)
     assert table.totals["layers_trainable"] == 0 and table.totals["trainable_params"] == 0

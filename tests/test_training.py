@@ -33,7 +33,7 @@ def test_head_trained_on_features_stacks_on_the_base(tiny):
     head = models.make_head(feats.shape[1], 3, units=(8,))
     training.compile_model(head, 1e-2, verbose=False)
     training.fit(head, (feats, labels), epochs=1, verbose=False)
-    model = training.stack(base, head)
+    model = models.transfer_classifier(base, head=head)
     probs, truth = training.predict_dataset(model, ds)
     assert np.array_equal(truth, y)
     np.testing.assert_allclose(probs, head.predict(feats, verbose=0), rtol=1e-4, atol=1e-5)
@@ -42,7 +42,7 @@ def test_head_trained_on_features_stacks_on_the_base(tiny):
 def test_two_phase_history_records_the_boundary(tiny, capsys):
     base, ds, y = tiny
     feats, labels = training.extract_features(base, ds, verbose=False)
-    model = models.feature_extractor(base, 3, units=(8,))
+    model = models.transfer_classifier(base, 3, units=(8,))
     history = training.fit_two_phase(model, ds, ds, head_epochs=2, fine_tune_epochs=1,
                                      unfreeze_last=5, cached_features=(feats, labels, feats, labels))
     assert history["fine_tune_start"] == 2 and len(history["accuracy"]) == 3
@@ -54,7 +54,7 @@ def test_two_phase_history_records_the_boundary(tiny, capsys):
 
 def test_end_to_end_two_phase_without_cache(tiny):
     base, ds, _ = tiny
-    model = models.feature_extractor(base, 3, units=(8,))
+    model = models.transfer_classifier(base, 3, units=(8,))
     history = training.fit_two_phase(model, ds, None, 1, 1, fine_tune_learning_rate=1e-5,
                                      unfreeze_last=3, verbose=False)
     assert history["fine_tune_start"] == 1 and len(history["loss"]) == 2
@@ -117,7 +117,7 @@ def test_fit_refuses_labels_the_model_cannot_predict(tiny):
     training.compile_model(head, verbose=False)
     with pytest.raises(ValueError, match="model predicts 2 classes"):
         training.fit(head, (feats, labels), epochs=1, verbose=False)
-    model = models.feature_extractor(base, 2)
+    model = models.transfer_classifier(base, 2)
     training.compile_model(model, verbose=False)
     with pytest.raises(ValueError, match="training labels run from 0 to 2"):   # a pipeline dataset
         training.fit(model, ds, epochs=1, verbose=False)

@@ -128,7 +128,7 @@ def augmented_model(base: keras.Model, backbone: str, num_classes: int,
 
     ``augmentation`` is a ``keras.Sequential`` of random layers (:func:`make_augmentation`);
     ``augmentation=None`` builds the same model without augmentation (for comparisons).
-    The head is the last layer, named "head", as in :func:`tlhelpers.models.feature_extractor`.
+    The head is the last layer, named "head", as in :func:`tlhelpers.models.transfer_classifier`.
     """
     from tlhelpers.models import InferenceMode, make_head
 

@@ -1,12 +1,9 @@
-"""Evaluating a trained classifier and keeping results across notebooks.
+"""Evaluating a trained classifier: accuracy, per-class reports, and a table of results.
 
-Two halves:
-
-- *Evaluation*: test accuracy, a classification report (text or DataFrame) and
-  per-class accuracy, from true labels and predicted probabilities (or class ids).
-- *Results*: a small JSON file in the course cache (one section per profile) where a
-  notebook saves its headline numbers, so a later notebook can put them in one table
-  next to the figures that the original lesson reported, labelled as such.
+Test accuracy, a classification report (text or DataFrame) and per-class accuracy come
+from true labels and predicted probabilities (or class ids). :func:`results_table` puts
+this run's headline numbers (kept across notebooks by :mod:`tlhelpers.results`) next to
+the figures that the original lesson reported, labelled as such.
 
 >>> import numpy as np
 >>> from tlhelpers.evaluation import accuracy
@@ -17,17 +14,11 @@ Two halves:
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import json
-import math
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from tlhelpers import assets
-from tlhelpers.cachefile import write_atomic
 from tlhelpers.stats import compare_sentence, gap_is_clear, gap_standard_error, standard_error  # noqa: F401
 
 #: Test accuracies reported by the original lesson (VGG16 / MobileNetV2 era), with the
@@ -35,7 +26,6 @@ from tlhelpers.stats import compare_sentence, gap_is_clear, gap_standard_error, 
 LESSON_REPORTED = {"scratch": 0.612, "feature extraction": 0.809, "fine-tuning": 0.854}
 LESSON_CONDITIONS = "5,000 train / 1,000 test images, 224 px"
 REPORTED_COLUMN = f"original lesson, reported ({LESSON_CONDITIONS})"
-RESULTS_FILE = "results.json"
 
 
 def _class_ids(y: Any, name: str) -> np.ndarray:
@@ -163,86 +153,7 @@ def evaluate(model, dataset, class_names: Sequence[str]) -> Evaluation:
     return Evaluation(probs, labels.astype(int), tuple(class_names))
 
 
-# ---------------------------------------------------------------- results across notebooks
-
-def run_tag(profile=None) -> str:
-    """The key under which results of one kind of run are stored (profile, backbone, sizes).
-
-    >>> from tlhelpers.config import get_profile
-    >>> run_tag(get_profile("ci", env={}))
-    'ci-mobilenet_025-96px-1000train-1000test-10+2ep'
-    """
-    if profile is None:
-        from tlhelpers.config import get_profile
-
-        profile = get_profile()
-    return (f"{profile.name}-{profile.backbone}-{profile.image_size}px-{profile.train_size}train-"
-            f"{profile.test_size}test-{profile.head_epochs}+{profile.epochs}ep")
-
-
-def results_path() -> Path:
-    """The JSON file in the course cache (``TL_CACHE_DIR``) that holds saved results."""
-    return assets.course_cache_dir() / RESULTS_FILE
-
-
-def _read_all() -> dict:
-    path = results_path()
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, OSError):
-        print(f"Notice: {path} is unreadable; starting a fresh results file.")
-        return {}
-
-
-def save_result(notebook: str, name: str, value: float, metric: str = "test accuracy",
-                profile=None) -> Path:
-    """Store ``value`` (e.g. a test accuracy) under the active profile's :func:`run_tag`.
-
-    ``notebook`` is the notebook number ("03"); ``name`` what was measured
-    ("feature extraction"). Saving again replaces the old value.
-
-    >>> save_result("05", "scratch", 0.41)   # doctest: +SKIP
-    """
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"value must be a finite number, got {value!r}.")
-    everything = _read_all()
-    section = everything.setdefault(run_tag(profile), {})
-    section[f"{notebook}/{name}"] = dict(
-        notebook=str(notebook), name=str(name), value=value, metric=metric,
-        saved=datetime.datetime.now().isoformat(timespec="seconds"))
-    text = json.dumps(everything, indent=2, sort_keys=True)
-    return write_atomic(results_path(), lambda tmp: tmp.write_text(text))   # never half a file
-
-
-def load_results(notebook: str | None = None, profile=None) -> dict[str, float]:
-    """Saved results of the active profile as ``{name: value}`` (optionally one notebook's).
-
-    Empty when nothing was saved (for example when that notebook was not run yet).
-
-    >>> load_results("05").get("scratch")   # doctest: +SKIP
-    0.41
-    """
-    section = _read_all().get(run_tag(profile), {})
-    return {entry["name"]: float(entry["value"]) for entry in section.values()
-            if notebook is None or entry["notebook"] == str(notebook)}
-
-
-def find_result(results: Mapping[str, float], name: str) -> float | None:
-    """The value saved as ``name``, else the first whose name contains it, else None.
-
-    >>> find_result({"CNN from scratch": 0.4}, "scratch")
-    0.4
-    """
-    if name in results:
-        return float(results[name])
-    for key, value in results.items():
-        if name.lower() in key.lower():
-            return float(value)
-    return None
-
+# ---------------------------------------------------------------- a table for the results
 
 def results_table(this_run: Mapping[str, float], reported: Mapping[str, float] | None = None,
                   n_test: int | None = None) -> pd.DataFrame:

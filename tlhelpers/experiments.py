@@ -12,21 +12,17 @@ training split (a subset just indexes into them), so it costs almost nothing.
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from pathlib import Path
 from typing import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tlhelpers import assets
 from tlhelpers.models import LESSON_HEADS, make_head, scratch_cnn
 from tlhelpers.pipeline import make_dataset
 from tlhelpers.training import compile_model, set_seed
-from tlhelpers.cachefile import write_atomic
 
 #: The native size of CIFAR-10 images: the scratch CNN trains at this size.
 NATIVE_SIZE = 32
@@ -179,31 +175,3 @@ def largest_gain(result: dict) -> tuple[int, float]:
     gains = [round(f - s, 6) for s, f in zip(result["scratch"], result["feature_extraction"])]
     best = int(np.argmax(gains))
     return int(result["images_per_class"][best]), gains[best]
-
-
-def results_path(name: str) -> Path:
-    """Where a notebook's own results file lives in the course cache (``results/<name>.json``)."""
-    return assets.course_cache_dir("results") / f"{name}.json"
-
-
-def save_results(name: str, values: dict, notebook: str | None = None, profile=None) -> Path:
-    """Write ``values`` as JSON to :func:`results_path` and return that path.
-
-    With ``notebook`` (e.g. "05"), each number is also stored through
-    :func:`tlhelpers.evaluation.save_result` (when that module is present) under its key
-    with "_" read as a space ("feature_extraction" -> "feature extraction"), so that
-    ``evaluation.load_results("05")`` finds it in a later notebook.
-
-    >>> save_results("05_transfer_vs_scratch", {"scratch": 0.31, "profile": "ci"})  # doctest: +SKIP
-    """
-    text = json.dumps(values, indent=2, sort_keys=True)
-    path = write_atomic(results_path(name), lambda tmp: tmp.write_text(text))
-    if notebook is not None:
-        try:
-            from tlhelpers import evaluation
-        except ImportError:
-            return path
-        for key, value in values.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                evaluation.save_result(notebook, key.replace("_", " "), float(value), profile=profile)
-    return path

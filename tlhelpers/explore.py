@@ -171,8 +171,8 @@ def freezing_summary(model: keras.Model, n: int, train_batchnorm: bool = False) 
     """Unfreeze the last ``n`` base layers, measure, then restore every ``trainable`` flag.
 
     >>> from tlhelpers.backbones import load_backbone
-    >>> from tlhelpers.models import feature_extractor
-    >>> model = feature_extractor(load_backbone("mobilenet_025", 96, weights=None), 5)
+    >>> from tlhelpers.models import transfer_classifier
+    >>> model = transfer_classifier(load_backbone("mobilenet_025", 96, weights=None), 5)
     >>> freezing_summary(model, 10).trainable_params > freezing_summary(model, 0).trainable_params
     True
     """

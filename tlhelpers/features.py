@@ -121,3 +121,15 @@ def feature_cache_key(backbone: str, weights: str | None, image_size: int, split
     """
     key = f"{backbone}-{weights or 'random'}-{image_size}px-{split}-{n}-seed{seed}"
     return key + (f"-pre_{preprocess}" if preprocess and preprocess != backbone else "")
+
+
+def profile_cache_key(profile, split: str, n: int, preprocess: str | None = None) -> str:
+    """:func:`feature_cache_key` with backbone, weights and image size taken from ``profile``,
+    so no notebook types them by hand. Splits are named "train", "val" and "test".
+
+    >>> from tlhelpers.config import get_profile
+    >>> profile_cache_key(get_profile("ci", env={}), "train", 800)
+    'mobilenet_025-imagenet-96px-train-800-seed0'
+    """
+    return feature_cache_key(profile.backbone, profile.weights, profile.image_size, split, n,
+                             preprocess=preprocess)

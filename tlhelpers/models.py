@@ -1,9 +1,9 @@
 """Model builders: feature extractors on a frozen base, unfreezing, and a small CNN.
 
 >>> from tlhelpers.backbones import load_backbone
->>> from tlhelpers.models import feature_extractor
+>>> from tlhelpers.models import transfer_classifier
 >>> base = load_backbone("vgg16", 224, weights=None)
->>> model = feature_extractor(base, 10, units=(256,), dropout=0.5)
+>>> model = transfer_classifier(base, 10, units=(256,), dropout=0.5)
 >>> model.count_params()
 14848586
 """
@@ -96,14 +96,14 @@ class InferenceMode(layers.Layer):
         return cls(**config)
 
 
-def feature_extractor(
+def transfer_classifier(
     base: keras.Model,
     num_classes: int | None = None,
     head: keras.Model | None = None,
-    base_training: bool | None = False,
+    pin_inference: bool = True,
     **head_kwargs,
 ) -> keras.Model:
-    """Frozen ``base`` -> global average pooling -> ``head``, with the functional API.
+    """A whole classifier: frozen ``base`` -> global average pooling -> ``head`` (functional API).
 
     Taught in notebook 03, sections 1 and 4 (``keras.Input``, ``base.trainable = False``,
     ``base(x, training=False)``, pooling, the head, ``keras.Model``); this is those
@@ -111,7 +111,7 @@ def feature_extractor(
 
     The base runs in inference mode (``training=False``, pinned by
     :class:`InferenceMode`) so its BatchNormalization layers keep their statistics even
-    after they are unfrozen. ``base_training=None`` calls the base plainly (only to
+    after they are unfrozen. ``pin_inference=False`` calls the base plainly (only to
     *show* why that matters). Pass an existing ``head`` (for example one trained on
     cached features) or ``num_classes`` and :func:`make_head` options.
     """
@@ -123,11 +123,9 @@ def feature_extractor(
         raise ValueError(
             f"The head predicts {head.output_shape[-1]} classes but num_classes={num_classes}."
         )
-    if base_training not in (False, None):
-        raise ValueError("base_training must be False (inference mode) or None (plain call).")
     base.trainable = False
     inputs = keras.Input(shape=base.input_shape[1:], name="image")
-    x = InferenceMode(base)(inputs) if base_training is False else base(inputs)
+    x = InferenceMode(base)(inputs) if pin_inference else base(inputs)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     outputs = head(x)
     return keras.Model(inputs, outputs, name=f"{base.name}_transfer")

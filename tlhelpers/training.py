@@ -19,8 +19,8 @@ import tensorflow as tf
 from tlhelpers import config
 from tlhelpers import assets
 from tlhelpers.cachefile import write_atomic
-from tlhelpers.models import feature_extractor, find_base, unfreeze
-from tlhelpers.features import extract_features, feature_cache_key  # noqa: F401 (part of this API)
+from tlhelpers.models import find_base, unfreeze
+from tlhelpers.features import extract_features, feature_cache_key, profile_cache_key  # noqa: F401 (part of this API)
 from tlhelpers.params import param_counts
 
 
@@ -226,14 +226,6 @@ def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.nd
         probs.append(run(x).numpy())
         labels.append(np.asarray(y))
     return np.concatenate(probs), np.concatenate(labels)
-
-
-def stack(base: keras.Model, head: keras.Model) -> keras.Model:
-    """Put a head trained on cached features back on its base: a model that takes images.
-
-    Notebook 03, section 4 builds this model in plain Keras (:func:`feature_extractor`).
-    """
-    return feature_extractor(base, head=head)
 
 
 def _head_path(name: str) -> Path:
