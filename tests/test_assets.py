@@ -26,13 +26,13 @@ def test_missing_weights_offline_is_one_clear_error(monkeypatch, tmp_path):
 
 def test_failed_download_is_explained_not_a_socket_traceback():
     with pytest.raises(assets.AssetNotAvailableError, match="download failed"):
-        with assets.download_errors_explained("vgg16", "x.h5", "https://example.invalid/x.h5"):
+        with assets.download_or_explain(assets.missing_message("vgg16", "x.h5", "https://example.invalid/x.h5")):
             raise Exception("URL fetch failure on https://example.invalid/x.h5: None -- [Errno -2]")
 
 
 def test_other_errors_pass_through():
     with pytest.raises(KeyError):
-        with assets.download_errors_explained("vgg16", "x.h5", "u"):
+        with assets.download_or_explain("x.h5"):
             raise KeyError("unrelated")
 
 

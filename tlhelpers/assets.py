@@ -186,7 +186,7 @@ def _check_integrity(model: str, path: Path) -> None:
         )
 
 
-def _missing_message(model: str, fname: str, url: str) -> str:
+def missing_message(model: str, fname: str, url: str) -> str:
     return (
         f"The ImageNet weights of {model} are not available offline: {fname} is not in "
         f"{keras_cache_dir() / 'models'}" + (
@@ -234,19 +234,31 @@ def ensure_weights(model: str, fname: str, url: str) -> Path | None:
         _check_integrity(model, target)
         return target
     if is_offline():
-        raise AssetNotAvailableError(_missing_message(model, fname, url))
+        raise AssetNotAvailableError(missing_message(model, fname, url))
     return None
 
 
 @contextlib.contextmanager
-def download_errors_explained(model: str, fname: str, url: str) -> Iterator[None]:
-    """Turn Keras's download failure (no network) into one clear error."""
+def download_or_explain(message: str) -> Iterator[None]:
+    """Run a Keras download; if it fails, raise one :class:`AssetNotAvailableError` with
+    ``message`` (what was needed, and what to do) and the first line of the failure.
+
+    The one "download or explain" path of the course (weights, CIFAR-10, the flowers).
+    Keras reports a failed URL with a bare ``Exception`` and a damaged file with a
+    ``ValueError``; any other error is a bug and passes through unchanged.
+
+    >>> with download_or_explain("Could not get x.h5. Run the prefetch command."):
+    ...     raise Exception("URL fetch failure on https://example.invalid/x.h5")
+    Traceback (most recent call last):
+    ...
+    tlhelpers.assets.AssetNotAvailableError: Could not get x.h5. Run the prefetch command. (download failed: URL fetch failure on https://example.invalid/x.h5)
+    """
     try:
         yield
-    except Exception as err:  # Keras raises a bare Exception on URL failures
-        text = str(err)
-        if "URL fetch failure" in text or "URLError" in text or "HTTP Error" in text:
-            raise AssetNotAvailableError(
-                _missing_message(model, fname, url) + f" (download failed: {text.splitlines()[0]})"
-            ) from None
+    except AssetNotAvailableError:
         raise
+    except Exception as err:
+        if not (type(err) is Exception or isinstance(err, (OSError, ValueError))):
+            raise
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise AssetNotAvailableError(f"{message} (download failed: {first})") from None

@@ -218,7 +218,7 @@ def _build(spec: BackboneSpec, image_size: int, weights: str | None) -> keras.Mo
         # Keras warns when it loads the native-size weights for another input size;
         # that is intended here (convolution weights do not depend on input size).
         warnings.filterwarnings("ignore", message=".*will be loaded as the default.*")
-        with assets.download_errors_explained(spec.name, fname, url):
+        with assets.download_or_explain(assets.missing_message(spec.name, fname, url)):
             return spec.constructor(
                 include_top=False, weights=weights,
                 input_shape=(image_size, image_size, 3), **dict(spec.kwargs),

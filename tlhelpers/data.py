@@ -151,14 +151,11 @@ def load_cifar10(train_per_class: int, test_per_class: int, seed: int = 0) -> Im
                 f"TL_ASSETS_DIR) and no Keras copy in {datasets}. With internet access run "
                 f"'{assets.PREFETCH_COMMAND.format(profile='cpu')}' once."
             )
-        try:
+        with assets.download_or_explain(
+                "Could not download CIFAR-10. Connect to the internet and run "
+                f"'{assets.PREFETCH_COMMAND.format(profile='cpu')}', or point TL_ASSETS_DIR at an "
+                "offline bundle."):
             (x_all, y_all), (xt_all, yt_all) = keras.datasets.cifar10.load_data()
-        except Exception as err:  # no network: Keras raises a bare Exception
-            raise assets.AssetNotAvailableError(
-                f"Could not download CIFAR-10 ({str(err).splitlines()[0]}). Connect to the "
-                f"internet and run '{assets.PREFETCH_COMMAND.format(profile='cpu')}', or "
-                "point TL_ASSETS_DIR at an offline bundle."
-            ) from None
         y_all, yt_all = y_all.reshape(-1).astype(np.int64), yt_all.reshape(-1).astype(np.int64)
         i_tr = balanced_indices(y_all, train_per_class, seed)
         i_te = balanced_indices(yt_all, test_per_class, seed + 1)

@@ -265,12 +265,10 @@ def flowers_folder() -> Path:
     import keras
 
     sha = config.settings().flowers_sha256 or FLOWERS_SHA256
-    try:
+    with assets.download_or_explain(
+            f"Could not download the flowers photos. Check the connection and run {FLOWERS_PREFETCH} "
+            "again, or set TL_FLOWERS_DIR."):
         got = keras.utils.get_file("flower_photos", FLOWERS_URL, extract=True, file_hash=sha)
-    except Exception as err:  # Keras raises a bare Exception when the download fails
-        raise assets.AssetNotAvailableError(
-            f"Could not download the flowers photos ({str(err).splitlines()[0]}). Check the "
-            f"connection and run {FLOWERS_PREFETCH} again, or set TL_FLOWERS_DIR.") from None
     root = _find_class_root(Path(got))
     if root is None or _count_images(root) != FLOWERS_IMAGES:
         raise assets.AssetNotAvailableError(
