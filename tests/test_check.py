@@ -13,7 +13,7 @@ import pytest
 from keras import layers
 from PIL import Image
 
-from tlhelpers import check, check_runs, folders
+from tlhelpers import check, check_runs, folders, shifts
 from tlhelpers.feedback import guarded
 
 SIZE = 32
@@ -167,7 +167,7 @@ GOOD = ("Without colour the early filters respond differently, so the features o
 
 def test_challenge(fd, trained):
     model = trained[0]
-    shifted = fd.dataset("validation", SIZE, folders.domain_shift("invert"), batch_size=8)
+    shifted = fd.dataset("validation", SIZE, shifts.domain_shift("invert"), batch_size=8)
     acc, shifted_acc = check_runs.accuracy(model, fd)[0], check_runs.accuracy(model, shifted)[0]
     assert check.challenge(model, fd, shifted, acc, shifted_acc, GOOD).passed
     assert "1 different" in _text(check.challenge(model, fd, shifted, acc, shifted_acc, "word " * 15))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import assets, folders
+from tlhelpers import assets, flowers, folders, shifts
 
 
 def _tree(root: Path, counts: dict[str, int], ext: str = ".png") -> Path:
@@ -75,12 +75,12 @@ def test_dataset_streams_preprocessed_batches(tmp_path):
 def test_domain_shifts():
     img = np.zeros((1, 8, 8, 3), np.float32)
     img[..., 0] = 255.0
-    gray = folders.domain_shift("grayscale")(img).numpy()
+    gray = shifts.domain_shift("grayscale")(img).numpy()
     assert np.allclose(gray[..., 0], gray[..., 1])
-    assert folders.domain_shift("invert")(img).numpy()[0, 0, 0, 1] == 255.0
-    assert folders.domain_shift("low_resolution", "mobilenet_v2")(img).numpy().max() <= 1.0
+    assert shifts.domain_shift("invert")(img).numpy()[0, 0, 0, 1] == 255.0
+    assert shifts.domain_shift("low_resolution", "mobilenet_v2")(img).numpy().max() <= 1.0
     with pytest.raises(ValueError, match="grayscale"):
-        folders.domain_shift("sepia")
+        shifts.domain_shift("sepia")
 
 
 def test_flowers_offline_raises_with_prefetch_command(tmp_path, monkeypatch):
@@ -89,11 +89,11 @@ def test_flowers_offline_raises_with_prefetch_command(tmp_path, monkeypatch):
     monkeypatch.delenv("TL_FLOWERS_DIR", raising=False)
     monkeypatch.delenv("TL_ASSETS_DIR", raising=False)
     with pytest.raises(assets.AssetNotAvailableError, match="flowers_folder"):
-        folders.flowers_folder()
+        flowers.flowers_folder()
 
 
 def test_flowers_found_when_prefetched(tmp_path, monkeypatch):
-    root = _tree(tmp_path / "flower_photos" / "flower_photos", {c: 1 for c in folders.FLOWERS_CLASSES})
+    root = _tree(tmp_path / "flower_photos" / "flower_photos", {c: 1 for c in flowers.FLOWERS_CLASSES})
     monkeypatch.setenv("TL_OFFLINE", "1")
     monkeypatch.setenv("TL_FLOWERS_DIR", str(tmp_path / "flower_photos"))
-    assert folders.flowers_folder() == root
+    assert flowers.flowers_folder() == root

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import assets, data, fetch, folders
+from tlhelpers import assets, data, fetch, flowers
 
 CIFAR_ARCHIVE = "cifar-10-batches-py-target_archive"
 
@@ -29,7 +29,7 @@ def env(tmp_path, monkeypatch):
     for var in ("TL_ASSETS_DIR", "TL_FLOWERS_DIR", "TL_CIFAR10_DIR", "TL_FLOWERS_SHA256"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TL_OFFLINE", "1")
-    monkeypatch.setattr(folders, "FLOWERS_IMAGES", 2 * len(folders.FLOWERS_CLASSES))
+    monkeypatch.setattr(flowers, "FLOWERS_IMAGES", 2 * len(flowers.FLOWERS_CLASSES))
     return tmp_path
 
 
@@ -37,7 +37,7 @@ def env(tmp_path, monkeypatch):
 def flowers_tgz(tmp_path) -> Path:
     """A small .tgz laid out like flower_photos.tgz: flower_photos/<class>/*.jpg."""
     src = tmp_path / "src" / "flower_photos"
-    for name in folders.FLOWERS_CLASSES:
+    for name in flowers.FLOWERS_CLASSES:
         (src / name).mkdir(parents=True)
         for j in range(2):
             Image.fromarray(np.full((8, 8, 3), 40 * j, np.uint8)).save(src / name / f"{j}.jpg")
@@ -57,40 +57,40 @@ def _bundle_with(tmp_path: Path, relpath: str, source: Path | bytes) -> Path:
 
 def test_fetch_puts_flowers_where_keras_and_folders_look():
     relpaths = {a.relpath for a in fetch.profile_assets("cpu")}
-    assert f"datasets/{folders.FLOWERS_ARCHIVE}" in relpaths
+    assert f"datasets/{flowers.FLOWERS_ARCHIVE}" in relpaths
     assert f"datasets/{CIFAR_ARCHIVE}" in relpaths
-    assert fetch.FLOWERS[0] == folders.FLOWERS_URL
+    assert fetch.FLOWERS[0] == flowers.FLOWERS_URL
     assert not any("flower" in r for r in {a.relpath for a in fetch.profile_assets("ci")})
 
 
 def test_keras_download_lands_at_the_fetch_path(env, flowers_tgz, monkeypatch):
     """Keras's own get_file (online, here from a file:// URL) uses the path fetch writes."""
     monkeypatch.delenv("TL_OFFLINE")
-    monkeypatch.setattr(folders, "FLOWERS_URL", flowers_tgz.as_uri())
-    root = folders.flowers_folder()
+    monkeypatch.setattr(flowers, "FLOWERS_URL", flowers_tgz.as_uri())
+    root = flowers.flowers_folder()
     assert (assets.keras_cache_dir() / fetch.FLOWERS[1]).read_bytes() == flowers_tgz.read_bytes()
-    assert sorted(p.name for p in root.iterdir()) == sorted(folders.FLOWERS_CLASSES)
+    assert sorted(p.name for p in root.iterdir()) == sorted(flowers.FLOWERS_CLASSES)
 
 
 def test_flowers_from_a_bundle_archive_offline(env, flowers_tgz, monkeypatch):
     bundle = _bundle_with(env, fetch.FLOWERS[1], flowers_tgz)
     monkeypatch.setenv("TL_ASSETS_DIR", str(bundle))
-    root = folders.flowers_folder()
-    assert folders._count_images(root) == 10
-    assert (assets.keras_cache_dir() / "datasets" / folders.FLOWERS_ARCHIVE).is_file()
-    assert folders.flowers_folder() == root  # second call: the extracted copy, at once
+    root = flowers.flowers_folder()
+    assert flowers._count_images(root) == 10
+    assert (assets.keras_cache_dir() / "datasets" / flowers.FLOWERS_ARCHIVE).is_file()
+    assert flowers.flowers_folder() == root  # second call: the extracted copy, at once
     assert str(root).startswith(str(env))     # inside this test's own Keras cache
 
 
 def test_flowers_after_fetch_from_offline(env, flowers_tgz):
     bundle = _bundle_with(env, fetch.FLOWERS[1], flowers_tgz)
     fetch.install_bundle(bundle, assets.keras_cache_dir())
-    assert folders._count_images(folders.flowers_folder()) == 10
+    assert flowers._count_images(flowers.flowers_folder()) == 10
 
 
 def test_flowers_missing_offline_names_the_prefetch_command(env):
     with pytest.raises(assets.AssetNotAvailableError, match="tlhelpers fetch --profile cpu"):
-        folders.flowers_folder()
+        flowers.flowers_folder()
 
 
 def test_cifar_archive_is_taken_from_the_bundle(env, monkeypatch):

@@ -1,10 +1,10 @@
-"""training.strategy(): TPU (Colab's TPU VM runtime included), several GPUs, or the default.
+"""devices.strategy(): TPU (Colab's TPU VM runtime included), several GPUs, or the default.
 No accelerator is needed: TensorFlow's TPU and device calls are replaced by fakes."""
 
 import pytest
 import tensorflow as tf
 
-from tlhelpers import training
+from tlhelpers import devices
 
 TPU_VARS = ("TPU_NAME", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "COLAB_TPU_ADDR", "TPU_ACCELERATOR_TYPE")
 
@@ -14,7 +14,7 @@ def fake_tf(monkeypatch):
     """Record the TPU resolver's argument; pretend to have ``devices`` physical devices."""
     for var in TPU_VARS:
         monkeypatch.delenv(var, raising=False)
-    seen, devices = {}, {"TPU": [], "GPU": []}
+    seen, found = {}, {"TPU": [], "GPU": []}
 
     class Resolver:
         def __init__(self, tpu=None):
@@ -25,48 +25,48 @@ def fake_tf(monkeypatch):
     monkeypatch.setattr(tf.tpu.experimental, "initialize_tpu_system", lambda r: None)
     monkeypatch.setattr(tf.distribute, "TPUStrategy", lambda r: ("TPUStrategy", r))
     monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda: "MirroredStrategy")
-    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: devices.get(kind, []))
-    return seen, devices
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: found.get(kind, []))
+    return seen, found
 
 
 def test_plain_machine_gets_the_default_strategy(fake_tf):
     seen, _ = fake_tf
-    assert training.strategy() is tf.distribute.get_strategy()
+    assert devices.strategy() is tf.distribute.get_strategy()
     assert "tpu" not in seen  # no resolver is even created
 
 
 def test_colab_tpu_vm_connects_to_the_local_tpu(fake_tf):
-    seen, devices = fake_tf
-    devices["TPU"] = ["TPU:0"] * 8
-    kind, _ = training.strategy()
+    seen, found = fake_tf
+    found["TPU"] = ["TPU:0"] * 8
+    kind, _ = devices.strategy()
     assert kind == "TPUStrategy" and seen["tpu"] == "local"
 
 
 def test_legacy_colab_tpu_node(fake_tf, monkeypatch):
     seen, _ = fake_tf
     monkeypatch.setenv("COLAB_TPU_ADDR", "10.0.0.2:8470")
-    assert training.strategy()[0] == "TPUStrategy" and seen["tpu"] == "grpc://10.0.0.2:8470"
+    assert devices.strategy()[0] == "TPUStrategy" and seen["tpu"] == "grpc://10.0.0.2:8470"
 
 
 def test_named_cloud_tpu(fake_tf, monkeypatch):
     seen, _ = fake_tf
     monkeypatch.setenv("TPU_NAME", "my-tpu")
-    assert training.strategy()[0] == "TPUStrategy" and seen["tpu"] is None
+    assert devices.strategy()[0] == "TPUStrategy" and seen["tpu"] is None
 
 
 def test_several_gpus_get_a_mirrored_strategy(fake_tf):
-    _, devices = fake_tf
-    devices["GPU"] = ["GPU:0", "GPU:1"]
-    assert training.strategy() == "MirroredStrategy"
+    _, found = fake_tf
+    found["GPU"] = ["GPU:0", "GPU:1"]
+    assert devices.strategy() == "MirroredStrategy"
 
 
 def test_failed_tpu_falls_back_with_a_notice(fake_tf, monkeypatch, capsys):
-    _, devices = fake_tf
-    devices["TPU"] = ["TPU:0"]
+    _, found = fake_tf
+    found["TPU"] = ["TPU:0"]
 
     def fail(resolver):
         raise tf.errors.NotFoundError(None, None, "no TPU devices")
 
     monkeypatch.setattr(tf.tpu.experimental, "initialize_tpu_system", fail)
-    assert training.strategy() is tf.distribute.get_strategy()
+    assert devices.strategy() is tf.distribute.get_strategy()
     assert "could not be initialised" in capsys.readouterr().out

@@ -2,7 +2,7 @@ import numpy as np
 import keras
 import pytest
 
-from tlhelpers import backbones, models, pipeline, training
+from tlhelpers import backbones, devices, heads, models, pipeline, training
 
 
 @pytest.fixture
@@ -75,8 +75,8 @@ def test_seed_makes_training_repeatable(tiny):
 def test_strategy_on_this_machine_is_the_default():
     import tensorflow as tf
 
-    assert training.strategy().num_replicas_in_sync == 1
-    assert isinstance(training.strategy(), tf.distribute.Strategy)
+    assert devices.strategy().num_replicas_in_sync == 1
+    assert isinstance(devices.strategy(), tf.distribute.Strategy)
 
 
 def test_cache_key_names_everything():
@@ -87,12 +87,12 @@ def test_cache_key_names_everything():
 def test_saved_head_round_trip(tmp_path, monkeypatch):
     monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path))
     head = models.make_head(4, 2, units=(3,))
-    training.save_head(head, "demo")
+    heads.save_head(head, "demo")
     other = models.make_head(4, 2, units=(3,))
-    assert training.load_head(other, "demo")
+    assert heads.load_head(other, "demo")
     for a, b in zip(head.get_weights(), other.get_weights()):
         assert np.array_equal(a, b)
-    assert not training.load_head(other, "missing")
+    assert not heads.load_head(other, "missing")
 
 
 def test_labels_are_checked_against_the_number_of_classes(capsys):
@@ -129,13 +129,13 @@ def test_fit_refuses_labels_the_model_cannot_predict(tiny):
 def test_saved_head_survives_damage_and_other_shapes(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TL_CACHE_DIR", str(tmp_path))
     head = models.make_head(4, 2, units=(3,))
-    path = training.save_head(head, "demo")
+    path = heads.save_head(head, "demo")
     assert not list(path.parent.glob("*.tmp"))          # written atomically: no leftovers
     path.write_bytes(path.read_bytes()[:40])            # a truncated file
-    assert not training.load_head(models.make_head(4, 2, units=(3,)), "demo")
+    assert not heads.load_head(models.make_head(4, 2, units=(3,)), "demo")
     assert "could not be read" in capsys.readouterr().out
-    training.save_head(models.make_head(4, 2, units=(5,)), "demo")
-    assert not training.load_head(models.make_head(4, 2, units=(3,)), "demo")
+    heads.save_head(models.make_head(4, 2, units=(5,)), "demo")
+    assert not heads.load_head(models.make_head(4, 2, units=(3,)), "demo")
     assert "other shapes" in capsys.readouterr().out
 
 
@@ -145,8 +145,8 @@ def test_a_plain_sequential_head_loads_the_packaged_heads_weights(tmp_path, monk
     plain = keras.Sequential([keras.Input(shape=(8,)), keras.layers.BatchNormalization(),
                               keras.layers.Dense(4, activation="relu"), keras.layers.Dropout(0.5),
                               keras.layers.Dense(3, activation="softmax")])
-    training.save_head(plain, "plain")
+    heads.save_head(plain, "plain")
     packaged = models.make_head(8, 3, units=(4,), batchnorm=True)
-    assert training.load_head(packaged, "plain")
+    assert heads.load_head(packaged, "plain")
     for a, b in zip(plain.get_weights(), packaged.get_weights()):
         assert np.array_equal(a, b)

@@ -187,6 +187,8 @@ def _check_integrity(model: str, path: Path) -> None:
 
 
 def missing_message(model: str, fname: str, url: str) -> str:
+    """What to say when a backbone's weights file is missing: where it was looked for, where
+    it comes from, and the command that prefetches it."""
     return (
         f"The ImageNet weights of {model} are not available offline: {fname} is not in "
         f"{keras_cache_dir() / 'models'}" + (

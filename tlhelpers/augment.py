@@ -27,7 +27,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from tlhelpers import config
+from tlhelpers.notebook import widgets_available
 
 #: Strengths used when none are given: mild enough to keep a 32-px object recognisable.
 DEFAULT_STRENGTHS: dict[str, Any] = dict(flip=True, rotation=0.05, zoom=0.1, translation=0.1,
@@ -154,17 +154,6 @@ def _draw(image: np.ndarray, strengths: dict, n: int, ncols: int, seed: int | No
     words = ", ".join(f"{k} {v:g}" if not isinstance(v, bool) else f"{k} {'on' if v else 'off'}"
                       for k, v in strengths.items())
     return plots.show_augmentations(image, aug, n=n, ncols=ncols, title=words)
-
-
-def widgets_available() -> bool:
-    """True when ipywidgets can be imported and ``TL_WIDGETS`` is not set to 0."""
-    if not config.settings().widgets:
-        return False
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def augmentation_explorer(image: np.ndarray, strengths: dict | None = None, n: int = 8, ncols: int = 4,

@@ -29,24 +29,10 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-from tlhelpers import config
 from tlhelpers.models import find_base, unfreeze
 from tlhelpers.trainability import TrainabilityTable, trainability_table
+from tlhelpers.notebook import widgets_available  # noqa: F401  (explore.widgets_available)
 from tlhelpers.walk import walk
-
-
-def widgets_available() -> bool:
-    """True in a live Jupyter kernel with ipywidgets installed (``TL_WIDGETS=0`` turns it off,
-    as for :func:`tlhelpers.augment.augmentation_explorer`)."""
-    if not config.settings().widgets:
-        return False
-    try:
-        import ipywidgets  # noqa: F401
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def _output_entry(obj: Any) -> dict:

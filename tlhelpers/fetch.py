@@ -32,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 from tlhelpers import config
-from tlhelpers import assets, folders
+from tlhelpers import assets, flowers
 from tlhelpers.backbones import get_spec
 from tlhelpers.cachefile import write_atomic
 from tlhelpers.config import get_profile
@@ -46,8 +46,8 @@ _MD5 = {
 CIFAR10 = ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
            "datasets/cifar-10-batches-py-target_archive",
            "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")
-#: Notebook 07's photos, where ``folders.flowers_folder()`` (Keras's ``get_file``) looks for them.
-FLOWERS = (folders.FLOWERS_URL, f"datasets/{folders.FLOWERS_ARCHIVE}")
+#: Notebook 07's photos, where ``flowers.flowers_folder()`` (Keras's ``get_file``) looks for them.
+FLOWERS = (flowers.FLOWERS_URL, f"datasets/{flowers.FLOWERS_ARCHIVE}")
 
 
 class FetchError(RuntimeError):

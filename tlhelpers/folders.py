@@ -16,24 +16,12 @@ import dataclasses
 import hashlib
 import os
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from tlhelpers import config
 from tlhelpers import assets
 from tlhelpers.cachefile import display_name, fingerprint_files, path_bytes
 from tlhelpers.imagefiles import IMAGE_EXTENSIONS, ScanReport, usable_files
-FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
-FLOWERS_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
-#: The archive holds 3,670 photos; a complete extraction is checked against this count.
-FLOWERS_IMAGES = 3670
-#: SHA-256 of flower_photos.tgz, checked by Keras when set (``TL_FLOWERS_SHA256`` overrides).
-FLOWERS_SHA256: str | None = None
-FLOWERS_PREFETCH = "python -c \"from tlhelpers.folders import flowers_folder; flowers_folder()\""
-#: Where Keras keeps the downloaded archive (``get_file("flower_photos", extract=True)``), under
-#: ``datasets/`` of its cache or of a bundle's ``keras-cache/``: ``tlhelpers fetch`` writes it there.
-FLOWERS_ARCHIVE = "flower_photos_archive"
 SPLITS = ("train", "validation", "test")
 
 
@@ -209,106 +197,3 @@ def read_images(paths, size: int = 96) -> np.ndarray:
         with Image.open(p) as img:
             out[i] = np.asarray(img.convert("RGB").resize((size, size)), np.uint8)
     return out
-
-
-def _find_class_root(folder: Path) -> Path | None:
-    """The folder (``folder`` or one level below) whose sub-folders are the flower classes."""
-    for candidate in (folder, *sorted(p for p in folder.glob("*") if p.is_dir())):
-        if all((candidate / c).is_dir() for c in FLOWERS_CLASSES):
-            return candidate
-    return None
-
-
-def _flowers_candidates() -> list[Path]:
-    places = []
-    if config.settings().flowers_dir is not None:
-        places.append(config.settings().flowers_dir)
-    bundle = assets.assets_dir()
-    if bundle is not None:
-        places.append(bundle / "data" / "flower_photos")
-        places.append(bundle / "keras-cache" / "datasets" / "flower_photos")
-    places.append(assets.keras_cache_dir() / "datasets" / "flower_photos")
-    return places
-
-
-def _flowers_archive() -> Path | None:
-    """The downloaded archive in the Keras cache (copied there from the bundle if need be)."""
-    return assets.cached_file(f"datasets/{FLOWERS_ARCHIVE}")
-
-
-def _count_images(root: Path) -> int:
-    return sum(1 for c in FLOWERS_CLASSES for f in (root / c).iterdir()
-               if f.suffix.lower() in IMAGE_EXTENSIONS)
-
-
-def flowers_folder() -> Path:
-    """The TensorFlow flowers photos (5 classes, 3,670 images), downloading them once (218 MB).
-
-    Looks in ``TL_FLOWERS_DIR``, the offline bundle and the Keras cache first; an archive
-    prefetched by ``python -m tlhelpers fetch --profile cpu`` (in the Keras cache or the
-    bundle's ``keras-cache/datasets``) is extracted without any network. Offline and not
-    cached: :class:`~tlhelpers.assets.AssetNotAvailableError` with the prefetch command.
-    """
-    for place in _flowers_candidates():
-        root = _find_class_root(place) if place.is_dir() else None
-        if root is not None:
-            return root
-    archive = _flowers_archive()   # a prefetched archive needs no network
-    if assets.is_offline() and archive is None:
-        raise assets.AssetNotAvailableError(
-            "The flowers photos are not available offline (looked in "
-            + ", ".join(str(p) for p in _flowers_candidates())
-            + f" and for {FLOWERS_ARCHIVE}). With internet access run once: "
-            f"{assets.PREFETCH_COMMAND.format(profile='cpu')} (everything), or {FLOWERS_PREFETCH} "
-            f"(only the flowers, 218 MB from {FLOWERS_URL}); "
-            "or set TL_FLOWERS_DIR to an extracted copy, or load your own folder instead.")
-    import keras
-
-    sha = config.settings().flowers_sha256 or FLOWERS_SHA256
-    with assets.download_or_explain(
-            f"Could not download the flowers photos. Check the connection and run {FLOWERS_PREFETCH} "
-            "again, or set TL_FLOWERS_DIR."):
-        got = keras.utils.get_file("flower_photos", FLOWERS_URL, extract=True, file_hash=sha)
-    root = _find_class_root(Path(got))
-    if root is None or _count_images(root) != FLOWERS_IMAGES:
-        raise assets.AssetNotAvailableError(
-            f"The flowers archive in {got} looks incomplete (expected {FLOWERS_IMAGES} images in "
-            f"{', '.join(FLOWERS_CLASSES)}). Delete that folder and run {FLOWERS_PREFETCH} again.")
-    return root
-
-
-SHIFTS = ("grayscale", "invert", "low_resolution")
-
-
-def domain_shift(kind: str, preprocess=None) -> Callable:
-    """A ``preprocess`` function that first shifts the images' domain, then preprocesses.
-
-    ``kind``: ``"grayscale"`` (colour removed), ``"invert"`` (negative image) or
-    ``"low_resolution"`` (detail removed by 4x down- and up-sampling). Pass the result
-    as ``preprocess`` to ``FolderData.dataset`` or ``pipeline.dataset_from_files``.
-
-    >>> fn = domain_shift("invert")
-    >>> float(fn(np.zeros((1, 4, 4, 3), np.float32)).numpy().max())
-    255.0
-    """
-    import tensorflow as tf
-
-    from tlhelpers.pipeline import get_preprocess
-
-    if kind not in SHIFTS:
-        raise ValueError(f"Unknown domain shift {kind!r}; choose one of {', '.join(SHIFTS)}.")
-    after = get_preprocess(preprocess)
-
-    def apply(images):
-        images = tf.cast(images, tf.float32)
-        if kind == "grayscale":
-            images = tf.image.grayscale_to_rgb(tf.image.rgb_to_grayscale(images))
-        elif kind == "invert":
-            images = 255.0 - images
-        else:
-            h, w = images.shape[1], images.shape[2]
-            small = tf.image.resize(images, (max(1, h // 4), max(1, w // 4)))
-            images = tf.image.resize(small, (h, w))
-        return after(images)
-
-    return apply

@@ -105,6 +105,23 @@ def memory_warning(profile: str) -> str | None:
         return None
 
 
+def widgets_available() -> bool:
+    """True in a live Jupyter kernel with ipywidgets installed, unless ``TL_WIDGETS=0``.
+
+    The explorers of :mod:`tlhelpers.explore` and :mod:`tlhelpers.augment` show
+    static figures instead when it is False (in tests, exported notebooks, slow machines).
+    """
+    if not settings().widgets:
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 class NotReadyError(NameError):
     """A cell needs the result of an earlier cell that has not been run (yet)."""
 

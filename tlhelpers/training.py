@@ -1,4 +1,8 @@
-"""Training: seeding, compiling, feature caching, head training and two-phase fitting.
+"""Training: seeding, compiling, fitting with clear label errors, and two-phase fitting.
+
+The feature cache (:mod:`tlhelpers.features`) is re-exported here, because the notebooks
+extract features and train heads side by side; saved heads are in :mod:`tlhelpers.heads`,
+the distribution strategy in :mod:`tlhelpers.devices`.
 
 Histories are returned as plain dicts of lists (``{"accuracy": [...], ...}``).
 
@@ -9,16 +13,11 @@ Histories are returned as plain dicts of lists (``{"accuracy": [...], ...}``).
 from __future__ import annotations
 
 import time
-import zipfile
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tlhelpers import config
-from tlhelpers import assets
-from tlhelpers.cachefile import write_atomic
 from tlhelpers.models import find_base, unfreeze
 from tlhelpers.features import extract_features, feature_cache_key, profile_cache_key  # noqa: F401 (part of this API)
 from tlhelpers.params import param_counts
@@ -27,39 +26,6 @@ from tlhelpers.params import param_counts
 def set_seed(seed: int = 42) -> None:
     """Seed Python, NumPy and TensorFlow in one call (``keras.utils.set_random_seed``)."""
     keras.utils.set_random_seed(seed)
-
-
-def _tpu_address() -> str | None:
-    """Which TPU to connect to: ``"local"`` on a TPU VM (Colab's TPU runtime, Cloud TPU VMs),
-    ``TPU_NAME``'s TPU, the legacy Colab TPU node, or None when there is no TPU."""
-    tpu = config.settings().tpu
-    if "TPU_NAME" in tpu or "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS" in tpu:
-        return ""  # TPUClusterResolver finds it from these variables
-    if "COLAB_TPU_ADDR" in tpu:  # Colab's old "TPU (deprecated)" runtime
-        return "grpc://" + tpu["COLAB_TPU_ADDR"]
-    if "TPU_ACCELERATOR_TYPE" in tpu or tf.config.list_physical_devices("TPU"):
-        return "local"  # a TPU attached to this machine; TPUClusterResolver() alone misses it
-    return None
-
-
-def strategy() -> tf.distribute.Strategy:
-    """The distribution strategy for this machine: TPU, several GPUs, or the default.
-
-    Build and compile models inside ``with strategy().scope():`` to use them all.
-    """
-    address = _tpu_address()
-    if address is not None:
-        try:
-            resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=address or None)
-            tf.config.experimental_connect_to_cluster(resolver)  # a no-op for "local"
-            tf.tpu.experimental.initialize_tpu_system(resolver)
-            return tf.distribute.TPUStrategy(resolver)
-        except (ValueError, RuntimeError, tf.errors.NotFoundError) as err:
-            print(f"Notice: a TPU was announced ({address or 'TPU_NAME'}) but could not be "
-                  f"initialised ({err}); using the GPUs or CPU instead.")
-    if len(tf.config.list_physical_devices("GPU")) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
 
 
 def compile_model(model: keras.Model, learning_rate: float = 1e-3, verbose: bool = True) -> keras.Model:
@@ -226,46 +192,3 @@ def predict_dataset(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.nd
         probs.append(run(x).numpy())
         labels.append(np.asarray(y))
     return np.concatenate(probs), np.concatenate(labels)
-
-
-def _head_path(name: str) -> Path:
-    return assets.course_cache_dir("heads") / f"{name}.npz"
-
-
-def save_head(head: keras.Model, name: str) -> Path:
-    """Save a trained head's weights in the course cache (for the next notebook).
-
-    The arrays are stored in layer order, so a head built the same way loads them
-    whatever its layers are called; the file is written atomically (a temporary file,
-    then a rename), so a crash never leaves half a file under the final name.
-    """
-    weights = head.get_weights()
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as out:
-            np.savez(out, *weights)
-
-    return write_atomic(_head_path(name), write)
-
-
-def load_head(head: keras.Model, name: str) -> bool:
-    """Load weights saved by :func:`save_head` into ``head``; False when there are none.
-
-    A damaged file, or one saved from a head of another shape, is ignored with a
-    notice (False), so the caller trains a new head instead of crashing.
-    """
-    path = _head_path(name)
-    if not path.is_file():
-        return False
-    try:
-        with np.load(path) as saved:
-            arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as err:
-        print(f"Notice: the saved head {path} could not be read ({type(err).__name__}); ignoring it.")
-        return False
-    expected = [tuple(w.shape) for w in head.get_weights()]
-    if [a.shape for a in arrays] != expected:
-        print(f"Notice: the saved head {path} has other shapes than this head; ignoring it.")
-        return False
-    head.set_weights(arrays)
-    return True
