@@ -2,6 +2,7 @@
 
     python course.py lab     # create .venv if needed, then open JupyterLab on notebooks/
     python course.py test    # create .venv if needed, then run every test and notebook
+    python course.py book    # build the course as a static website (build/book/html)
     python course.py setup   # only create or update .venv
 
 TensorFlow comes as tensorflow-cpu on Linux x86-64 and Windows machines without an NVIDIA
@@ -22,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -83,7 +85,7 @@ def tensorflow_choice(system: str | None = None, machine: str | None = None,
                                  f"{machine}; this build runs on the CPU)")
 
 
-def ensure_venv(with_tests: bool = False) -> Path:
+def ensure_venv(with_tests: bool = False, with_book: bool = False) -> Path:
     """Create .venv and install the course into it unless it is already up to date.
 
     The stamp records the hash of pyproject.toml and the extras installed; a later call
@@ -93,7 +95,7 @@ def ensure_venv(with_tests: bool = False) -> Path:
     if problem:
         sys.exit(problem)
     extra, package, why = tensorflow_choice()
-    extras = {"course", extra} | ({"test"} if with_tests else set())
+    extras = {"course", extra} | ({"test", "book"} if with_tests else set()) | ({"book"} if with_book else set())
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     python = venv_python()
     stamp = read_stamp()
@@ -169,6 +171,52 @@ def run_lab(python: Path, extra: list[str]) -> int:
     return call_keeping_ctrl_c_for_the_child([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *extra])
 
 
+BOOK_SOURCE = ROOT / "build" / "book-src"
+BOOK_HTML = ROOT / "build" / "book" / "html"
+
+
+def assemble_book(dest: Path = BOOK_SOURCE) -> list[str]:
+    """Copy what the book shows into ``dest``: README.md as index.md (plus the table of
+    contents), notebooks/, docs/ and book/conf.py. Returns the page names, in order."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copy(ROOT / "book" / "conf.py", dest / "conf.py")
+    skip = shutil.ignore_patterns(".ipynb_checkpoints", "benchmarks")
+    shutil.copytree(ROOT / "notebooks", dest / "notebooks", ignore=skip)
+    shutil.copytree(ROOT / "docs", dest / "docs", ignore=skip)
+    notebooks = [p.relative_to(dest).with_suffix("").as_posix()
+                 for p in sorted((dest / "notebooks").glob("*.ipynb"))
+                 + sorted((dest / "notebooks" / "solutions").glob("*.ipynb"))]
+    guides = [p.relative_to(dest).with_suffix("").as_posix() for p in sorted((dest / "docs").glob("*.md"))]
+    toc = "".join(f"\n\n```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n\n" + "\n".join(pages) + "\n```"
+                  for caption, pages in (("Notebooks", notebooks), ("Guides", guides)))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (dest / "index.md").write_text(readme + "\n## Contents" + toc + "\n", encoding="utf-8")
+    return notebooks + guides
+
+
+def run_book(python: Path, extra: list[str]) -> int:
+    """Build the static HTML book: every notebook executed, offline, into build/book/html."""
+    env = dict(os.environ)
+    env.setdefault("TL_PROFILE", "cpu")
+    env.setdefault("TL_BACKBONE", "mobilenet_025")   # the weights that exist offline
+    env.setdefault("TL_WIDGETS", "0")                # static figures: a web page has no kernel
+    env.setdefault("MPLBACKEND", "Agg")
+    pages = assemble_book()
+    print(f"Building the book ({len(pages)} pages) in the {env['TL_PROFILE']} profile with "
+          f"{env['TL_BACKBONE']}: every notebook is executed, so this takes minutes ...", flush=True)
+    start = time.monotonic()
+    code = call_keeping_ctrl_c_for_the_child(
+        [str(python), "-m", "sphinx", "-b", "html", "-q", str(BOOK_SOURCE), str(BOOK_HTML), *extra],
+        env=env)
+    if code == 0:
+        size = sum(p.stat().st_size for p in BOOK_HTML.rglob("*") if p.is_file()) / 2**20
+        print(f"Book ready in {time.monotonic() - start:.0f} s ({size:.0f} MB): "
+              f"{BOOK_HTML / 'index.html'}")
+    return code
+
+
 def run_tests(python: Path, extra: list[str]) -> int:
     """Unit tests and every notebook (nbval), in the small `ci` profile unless TL_PROFILE is set."""
     env = dict(os.environ)
@@ -183,12 +231,14 @@ def run_tests(python: Path, extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("lab", "test", "setup"):
+    if not argv or argv[0] not in ("lab", "test", "setup", "book"):
         print(__doc__)
         return 2
-    python = ensure_venv(with_tests=argv[0] == "test")
+    python = ensure_venv(with_tests=argv[0] == "test", with_book=argv[0] in ("book", "test"))
     if argv[0] == "lab":
         return run_lab(python, argv[1:])
+    if argv[0] == "book":
+        return run_book(python, argv[1:])
     if argv[0] == "test":
         return run_tests(python, argv[1:])
     print(f"Ready: {python}")

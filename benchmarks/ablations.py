@@ -47,6 +47,16 @@ ABLATIONS: list[tuple[str, str, list[str]]] = [
     ("batch", "batch 16", ["batch=16"]),
     ("batch", "batch 64", ["batch=64"]),
     ("batchnorm", "BatchNormalization trained", ["train_bn=true"]),
+    # Round 2: the winners of round 1 together (lr 3e-4 with cosine decay first).
+    ("combined", "lr 1e-3 cosine", ["ft_lr=1e-3", "schedule=cosine"]),
+    ("combined", "lr 3e-4 cosine, whole base", ["ft_lr=3e-4", "schedule=cosine", "ft_layers=-1"]),
+    ("combined", "lr 3e-4 cosine, 10 epochs", ["ft_lr=3e-4", "schedule=cosine", "ft_epochs=10"]),
+    ("combined", "lr 3e-4 cosine, 10 epochs, flip", ["ft_lr=3e-4", "schedule=cosine", "ft_epochs=10",
+                                                     "augment=flip"]),
+    ("combined", "lr 3e-4 cosine, 160 px", ["ft_lr=3e-4", "schedule=cosine", "image_size=160"]),
+    ("combined", "lr 3e-4 cosine, batch 64", ["ft_lr=3e-4", "schedule=cosine", "batch=64"]),
+    ("combined", "lr 3e-4 cosine, whole base, 10 epochs", ["ft_lr=3e-4", "schedule=cosine", "ft_layers=-1",
+                                                           "ft_epochs=10"]),
 ]
 
 
@@ -63,31 +73,97 @@ def run(label: str, overrides: list[str], seed: int, backbone: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def summary(rows: list[dict]) -> str:
+def _stat(runs: list[dict], field: str) -> tuple[float, float]:
+    vals = [r[field] for r in runs if field in r]
+    if not vals:
+        return float("nan"), float("nan")
+    se = statistics.stdev(vals) / len(vals) ** 0.5 if len(vals) > 1 else float("nan")
+    return statistics.mean(vals), se
+
+
+def _r(value: float) -> float | None:
+    """Rounded to 4 places; None where nothing was measured (no TTA without fine-tuning)."""
+    return None if value != value else round(value, 4)
+
+
+def summary_rows(rows: list[dict]) -> list[tuple]:
+    """(group, variant, seeds, accuracy, standard error, flip-TTA accuracy, head-only accuracy,
+    wall s, peak MB) per variant, means over seeds, rounded as published."""
     by: dict[str, list[dict]] = {}
     for row in rows:
         by.setdefault(row["label"], []).append(row)
-
-    def stat(runs, field):
-        vals = [r[field] for r in runs if field in r]
-        if not vals:
-            return float("nan"), float("nan")
-        se = statistics.stdev(vals) / len(vals) ** 0.5 if len(vals) > 1 else float("nan")
-        return statistics.mean(vals), se
-
-    base = stat(by.get("baseline", []), "accuracy")[0]
-    lines = ["| variant | seeds | val accuracy | vs baseline | with flip TTA | head only | wall s | peak MB |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for _, label, _ in ABLATIONS:
+    out = []
+    for group, label, _ in ABLATIONS:
         runs = by.get(label)
         if not runs:
             continue
-        acc, se = stat(runs, "accuracy")
-        tta, head = stat(runs, "tta_accuracy")[0], stat(runs, "head_accuracy")[0]
-        lines.append(f"| {label} | {len(runs)} | {acc:.3f} ± {se:.3f} | {acc - base:+.3f} | "
-                     f"{tta:.3f} | {head:.3f} | {stat(runs, 'wall_s')[0]:.0f} | "
-                     f"{stat(runs, 'peak_mb')[0]:,.0f} |")
+        acc, se = _stat(runs, "accuracy")
+        tta, head = _stat(runs, "tta_accuracy")[0], _stat(runs, "head_accuracy")[0]
+        out.append((group, label, len(runs), _r(acc), _r(se), _r(tta), _r(head),
+                    round(_stat(runs, "wall_s")[0]), round(_stat(runs, "peak_mb")[0])))
+    return out
+
+
+def summary(rows: list[dict]) -> str:
+    """The summary as a markdown table, for docs/performance.md."""
+    table = summary_rows(rows)
+    base = next((r[3] for r in table if r[1] == "baseline"), float("nan"))
+    lines = ["| variant | seeds | val accuracy | vs baseline | with flip TTA | head only | wall s | peak MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for _, label, n, acc, se, tta, head, wall, peak in table:
+        tta_text = "–" if tta is None else f"{tta:.3f}"
+        lines.append(f"| {label} | {n} | {acc:.3f} ± {se:.3f} | {acc - base:+.3f} | {tta_text} | "
+                     f"{head:.3f} | {wall:.0f} | {peak:,.0f} |")
     return "\n".join(lines)
+
+
+def module_text(rows: list[dict], source: str) -> str:
+    """The source of tlhelpers/measured.py: the summary as data, for notebook 04."""
+    meta = rows[0] if rows else {}
+    body = ",\n".join(f"    {row!r}" for row in summary_rows(rows))
+    return MODULE.format(source=source, backbone=meta.get("backbone", "?"),
+                         train=meta.get("train_images", "?"), scored=meta.get("scored_images", "?"),
+                         rows=body)
+
+
+MODULE = '''"""What the benchmarks measured: ablations of the CPU fine-tuning recipe (a generated file).
+
+Written by ``python benchmarks/ablations.py --out {source} --write-module
+tlhelpers/measured.py`` from the runs recorded in ``{source}``
+(tests/test_measured.py checks that they agree). Notebook 04, section 8, shows the table.
+
+>>> ablation_table().loc["baseline", "seeds"]
+3
+"""
+
+from __future__ import annotations
+
+#: The conditions of every run (docs/performance.md has the machine and the commands).
+MEASURED_ON = ("{backbone} with its ImageNet weights, CIFAR-10: {train} training images, "
+               "scored on {scored} validation images split off the training set; 2 CPU cores; "
+               "means over seeds")
+
+#: (group, variant, seeds, validation accuracy, its standard error over seeds, with flip TTA,
+#: head alone, wall seconds, peak MB): every variant changes one choice of the baseline.
+ABLATIONS = [
+{rows},
+]
+
+
+def ablation_table():
+    """The ablations as a DataFrame indexed by variant, with the gain over the baseline.
+
+    >>> float(ablation_table().loc["baseline", "vs baseline"])
+    0.0
+    """
+    import pandas as pd
+
+    columns = ["group", "variant", "seeds", "accuracy", "standard error", "with flip TTA",
+               "head alone", "wall s", "peak MB"]
+    table = pd.DataFrame(ABLATIONS, columns=columns).set_index("variant")
+    table.insert(4, "vs baseline", (table["accuracy"] - table.loc["baseline", "accuracy"]).round(4))
+    return table
+'''
 
 
 def main() -> None:
@@ -97,6 +173,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="groups to run (default: all)")
     parser.add_argument("--backbone", default="mobilenet_025")
     parser.add_argument("--summary", action="store_true", help="only print the table")
+    parser.add_argument("--write-module", type=Path, help="write the summary as a Python module here")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
     done = {key(r["label"], r["recipe"]["seed"]) for r in rows}
@@ -115,6 +192,9 @@ def main() -> None:
                 print(f"{label:40s} seed {seed}: {row['accuracy']:.3f} "
                       f"({row['wall_s']:.0f} s, {row['peak_mb']:,} MB)", flush=True)
     print(summary(rows))
+    if args.write_module:
+        args.write_module.write_text(module_text(rows, args.out.as_posix()))
+        print(f"wrote {args.write_module}")
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def test_lab_installs_no_test_tools_and_test_adds_them_once(monkeypatch, tmp_pat
     assert fake.pip_targets() == [f"{course.ROOT}[course,cpu]"]
     assert "TensorFlow: no NVIDIA GPU" in capsys.readouterr().out
     course.ensure_venv(with_tests=True)
-    assert fake.pip_targets()[-1] == f"{course.ROOT}[course,cpu,test]"
+    assert fake.pip_targets()[-1] == f"{course.ROOT}[book,course,cpu,test]"
     before = len(fake.calls)
     course.ensure_venv(with_tests=False)   # already has more than `lab` needs
     course.ensure_venv(with_tests=True)

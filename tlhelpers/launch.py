@@ -51,6 +51,16 @@ def binder_url(notebook: str = FIRST_NOTEBOOK) -> str:
     return f"https://mybinder.org/v2/gh/{REPO}/{REF}?urlpath=lab/tree/{_relpath(notebook)}"
 
 
+def book_url() -> str:
+    """Where GitHub Pages publishes the executed book (.github/workflows/book.yml).
+
+    >>> book_url().endswith("/transfer-learning-keras/")
+    True
+    """
+    owner, name = REPO.split("/", 1)
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
 def badge_markdown(notebook: str, binder: bool = True) -> str:
     """One line of markdown: the "Open in Colab" badge (and the Binder one) for a notebook."""
     out = f"[![Open In Colab]({COLAB_BADGE})]({colab_url(notebook)})"
@@ -150,6 +160,9 @@ def readme_section(root: Path = ROOT) -> str:
         README_START,
         f"[![Launch on Binder]({BINDER_BADGE})]({binder_url()}) JupyterLab on Binder, "
         f"opened at `{FIRST_NOTEBOOK}` (`{REPO}` at `{REF}`)",
+        "",
+        f"**Read it without running it**: the [course as a website]({book_url()}), every notebook "
+        "executed (built by `python course.py book`, published by `.github/workflows/book.yml`).",
         "",
         *rows,
         *(["", "> **Not live yet:** `REPO` in `tlhelpers/launch.py` is still a placeholder; "

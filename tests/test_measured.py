@@ -1,0 +1,44 @@
+"""tlhelpers.measured is the summary of the recorded ablation runs, and notebook 04 and
+benchmarks/recipe.py recommend the same recipe."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+
+from tlhelpers import measured
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ROOT / "docs" / "benchmarks" / "ablations.jsonl"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_module_is_the_summary_of_the_recorded_runs():
+    rows = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+    assert [tuple(r) for r in measured.ABLATIONS] == load("ablations").summary_rows(rows)
+
+
+def test_the_table_has_the_baseline_and_every_group():
+    table = measured.ablation_table()
+    assert table.loc["baseline", "vs baseline"] == 0
+    assert {"image_size", "depth", "schedule", "augment", "batchnorm"} <= set(table["group"])
+    assert (table["seeds"] >= 3).all()
+
+
+def test_notebook_04_teaches_the_recipe_that_the_benchmark_trains():
+    recipe = load("recipe").Recipe()
+    nb = nbformat.read(ROOT / "notebooks" / "04_fine_tuning.ipynb", as_version=4)
+    cell = next(c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("RECIPE_LR ="))
+    namespace: dict = {}
+    exec(cell.splitlines()[0], namespace)
+    assert namespace["RECIPE_LR"] == recipe.ft_lr
+    assert recipe.schedule == "cosine" and "CosineDecay(RECIPE_LR" in cell
