@@ -4,7 +4,7 @@ Written by ``python benchmarks/ablations.py --out docs/benchmarks/ablations.json
 tlhelpers/measured.py`` from the runs recorded in ``docs/benchmarks/ablations.jsonl``
 (tests/test_measured.py checks that they agree). Notebook 04, section 8, shows the table.
 
->>> ablation_table().loc["baseline", "seeds"]
+>>> int(ablation_table().loc["baseline", "seeds"])
 3
 """
 
@@ -42,6 +42,13 @@ ABLATIONS = [
     ('batch', 'batch 16', 3, 0.6747, 0.0125, 0.6867, 0.6813, 36, 1022),
     ('batch', 'batch 64', 3, 0.694, 0.004, 0.708, 0.6813, 34, 1061),
     ('batchnorm', 'BatchNormalization trained', 3, 0.7057, 0.0081, 0.722, 0.6813, 36, 1033),
+    ('combined', 'lr 1e-3 cosine', 3, 0.6717, 0.0063, 0.689, 0.6813, 38, 1017),
+    ('combined', 'lr 3e-4 cosine, whole base', 3, 0.7463, 0.0018, 0.7543, 0.6813, 60, 1055),
+    ('combined', 'lr 3e-4 cosine, 10 epochs', 3, 0.7353, 0.0052, 0.743, 0.6813, 66, 1022),
+    ('combined', 'lr 3e-4 cosine, 10 epochs, flip', 3, 0.7273, 0.0028, 0.7447, 0.6813, 97, 1020),
+    ('combined', 'lr 3e-4 cosine, 160 px', 3, 0.7207, 0.0076, 0.734, 0.705, 49, 1099),
+    ('combined', 'lr 3e-4 cosine, batch 64', 3, 0.7087, 0.0047, 0.7217, 0.6813, 35, 1060),
+    ('combined', 'lr 3e-4 cosine, whole base, 10 epochs', 3, 0.7247, 0.0341, 0.7303, 0.6813, 88, 1055),
 ]
 
 
