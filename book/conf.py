@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 
 from tlhelpers import config, launch
+from tlhelpers.quiet import import_tensorflow
+
+import_tensorflow()   # its start-up log lines stay out of the build log
 
 profile = config.get_profile()
 
