@@ -185,6 +185,7 @@ def check_pretrained(fb: Feedback, base) -> None:
     if random:
         fb.fix("The base's BatchNormalization statistics are still at their initial values: it was "
                "built with random weights, so nothing is transferred (and its accuracy means little).",
-               f"Pass `weights=\"imagenet\"` to the keras.applications constructor ({NB03}).")
+               f"Pass `weights=\"imagenet\"` (in notebook 07, `weights=WEIGHTS`) to the keras.applications "
+               f"constructor ({NB03}).")
     elif random is False:
         fb.ok("The base carries pretrained weights (its BatchNormalization statistics were learned).")
