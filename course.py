@@ -95,7 +95,11 @@ def ensure_venv(with_tests: bool = False, with_book: bool = False) -> Path:
     if problem:
         sys.exit(problem)
     extra, package, why = tensorflow_choice()
-    extras = {"course", extra} | ({"test", "book"} if with_tests else set()) | ({"book"} if with_book else set())
+    extras = {"course", extra}
+    if with_tests:
+        extras |= {"test", "book"}   # tests/test_book.py builds the book
+    if with_book:
+        extras.add("book")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     python = venv_python()
     stamp = read_stamp()
@@ -234,7 +238,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("lab", "test", "setup", "book"):
         print(__doc__)
         return 2
-    python = ensure_venv(with_tests=argv[0] == "test", with_book=argv[0] in ("book", "test"))
+    python = ensure_venv(with_tests=argv[0] == "test", with_book=argv[0] == "book")
     if argv[0] == "lab":
         return run_lab(python, argv[1:])
     if argv[0] == "book":
