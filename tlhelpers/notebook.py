@@ -22,7 +22,7 @@ import_tensorflow()
 
 #: Peak memory of one notebook kernel per profile, in MB: the measured peaks of
 #: docs/performance.md ("Every notebook, per profile"), rounded up.
-NEEDED_MB = {"cpu": 1600, "full": 2000, "ci": 1300}
+NEEDED_MB = {"cpu": 1650, "full": 2000, "ci": 1300}
 
 #: Where Linux exposes this container's cgroup v2 memory limit (Binder: 2 GB).
 CGROUP_DIR = Path("/sys/fs/cgroup")
