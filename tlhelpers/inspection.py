@@ -110,6 +110,11 @@ def backbone_of(base) -> str | None:
     return next((key for prefix, key in _NAME_PREFIXES if name.startswith(prefix)), None)
 
 
+def _operations(model) -> dict:
+    """The layers and operations of a model by name (a functional model's public ``operations``)."""
+    return {op.name: op for op in getattr(model, "operations", model.layers)}
+
+
 def _calls(model) -> list[tuple[Any, dict, list[str]]]:
     """(layer or operation, call keyword arguments, names of what feeds it) for every call
     in a functional model, read from its public ``get_config()`` and ``operations``; []
@@ -118,7 +123,7 @@ def _calls(model) -> list[tuple[Any, dict, list[str]]]:
         layers_config = model.get_config().get("layers", [])
     except (AttributeError, NotImplementedError, TypeError, ValueError):
         return []
-    by_name = {op.name: op for op in getattr(model, "operations", model.layers)}
+    by_name = _operations(model)
     calls = []
     for entry in layers_config if isinstance(layers_config, list) else []:
         for node in entry.get("inbound_nodes") or []:
@@ -165,7 +170,7 @@ def input_of(model, target, x: np.ndarray, training: bool = False) -> np.ndarray
                 return np.asarray(values)
             values = layer(values, training=training)
         return None
-    by_name = {op.name: op for op in getattr(model, "operations", model.layers)}
+    by_name = _operations(model)
     for layer, _, feeds in _calls(model):
         if _holds(layer, target) and len(feeds) == 1 and feeds[0] in by_name:
             with warnings.catch_warnings():
