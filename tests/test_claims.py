@@ -2,12 +2,18 @@
 
 These are helper-level runs of the experiments that notebooks 02-05 show, with the `ci`
 profile's sizes (100 images per class, 96 px, MobileNet 0.25 with its ImageNet weights,
-10 epochs for heads, 2 for fine-tuning). The margins were chosen from runs with seeds
+10 epochs for heads, 15 for fine-tuning). The margins were chosen from runs with seeds
 0, 1 and 2 (November 2026, TF 2.21 on 2 CPU cores); the values seen are noted next to
 each assertion, and every margin is well inside the worst seed.
 """
 
 from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -17,6 +23,7 @@ from tlhelpers import backbones, data, evaluation, models, pipeline, probing, tr
 from tlhelpers.config import get_profile
 
 SEED = 42   # the notebooks' seed
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -60,28 +67,45 @@ def test_feature_extraction_preprocessing_fine_tuning_and_scratch(ci):
     # notebook 05: feature extraction is far ahead of the scratch CNN (seen: 0.61 vs 0.27-0.30)
     assert fe_test >= 0.45 and fe_test - scratch_test >= 0.15
 
-    def fine_tune(lr):
-        fresh = backbones.load_backbone(profile.backbone, S)
-        new_head = models.make_head(fresh.output_shape[-1], 10, **models.LESSON_HEADS["mobilenet_v2"])
-        new_head.set_weights(head.get_weights())
-        model = models.transfer_classifier(fresh, head=new_head)
-        models.unfreeze(model, last_n=20)
-        training.compile_model(model, lr, verbose=False)
-        training.set_seed(SEED)
-        history = training.fit(model, ds(x_tr, y_tr, shuffle=True), ds(x_val, y_val), profile.epochs,
-                               verbose=False)
-        return model, history["val_accuracy"][-1]
 
-    low_model, low = fine_tune(1e-4)
-    _, high = fine_tune(1e-2)
-    head_val, n_val = right["val_accuracy"][-1], len(y_val)
-    # notebook 04: fine-tuning at the low rate is not worse than the head alone beyond noise
-    # (seen: -0.03 to +0.005), and not worse than feature extraction on the test set by
-    # more than 0.03 (seen: -0.009 to +0.005); the high rate forgets (seen: 0.10 vs 0.58-0.63)
-    assert not evaluation.gap_is_clear(head_val, low, n_val)
-    ft_test = evaluation.evaluate(low_model, ds(cifar.x_test, cifar.y_test), cifar.class_names).accuracy
-    assert ft_test >= fe_test - 0.03
-    assert low - high >= 0.3
+
+def _benchmark(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_fine_tuning_recipe_beats_feature_extraction_on_the_test_images(shared_assets, seed):
+    # notebook 04, section 8: the course's recipe against phase 1's head on the same 1,000 test
+    # images. Seen (November 2026, 2 cores): +0.048, +0.038, +0.048 for seeds 0, 1, 2, each with
+    # McNemar p < 0.01; the issue asks for at least 0.03 beyond the paired test's noise.
+    claims = _benchmark("finetune_claims")
+    result = claims.recipe_vs_feature_extraction(get_profile("ci", env={}), seed)
+    assert result["gap"] >= 0.03 and result["p_value"] < 0.05, result
+
+
+def test_a_high_fine_tuning_rate_collapses_training(ci):
+    # notebook 04, section 7: at 1e-2 the run diverges (seen: 1 class predicted, loss near ln 10)
+    profile = ci[0]
+    run = _benchmark("finetune_claims").Run(profile, SEED)
+    high = run.high_lr()
+    assert high["classes_predicted"] <= 2 and high["val_accuracy"] <= 0.2, high
+
+
+def test_notebook_04_sets_what_the_benchmark_runs():
+    source = "\n".join(c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                        for c in json.loads((ROOT / "notebooks" / "04_fine_tuning.ipynb").read_text())["cells"]
+                        if c["cell_type"] == "code")
+    claims = _benchmark("finetune_claims")
+    for name in ("FT_LR", "HIGH_LR", "UNFREEZE", "EXP_STEPS"):
+        found = re.search(rf"^{name} = ([0-9.e-]+)", source, re.M)
+        assert found and float(found.group(1)) == getattr(claims, name), name
+    for line in (f"RECIPE_UNFREEZE = {claims.RECIPE_UNFREEZE!r}.get(", "CosineDecay(FT_LR, decay_steps=steps)",
+                 'layers.RandomTranslation(0.1, 0.1, fill_mode="reflect")', "for batch_size in (8, 32):"):
+        assert line in source, line
 
 
 def test_pretrained_features_beat_random_ones_beyond_the_first_probed_layer(ci):

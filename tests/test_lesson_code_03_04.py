@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from tlhelpers import backbones, models, trainability
+from tlhelpers import backbones, models, trainability, training
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -82,14 +82,18 @@ def mobilenet_v2_224():
 
 
 def test_notebook_03_head_cell_equals_make_head(mobilenet_v2_224):
-    ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224)
+    ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224,
+                  training=training)
+    training.set_seed(42)   # what the cell does first: notebook 04's new_head() starts from the same weights
     packaged = models.make_head(1280, 10, **models.LESSON_HEADS["mobilenet_v2"])
     assert_same_model(ns["head"], packaged)
     assert counts(ns["head"]) == (167_818, 2_560)
+    assert all(np.array_equal(a, b) for a, b in zip(ns["head"].get_weights(), packaged.get_weights()))
 
 
 def test_notebook_03_mobilenet_v2_model_equals_feature_extractor(mobilenet_v2_224):
-    ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224)
+    ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224,
+                  training=training)
     ns = run_cell("03_feature_extraction.ipynb", "inputs = keras.Input(shape=(S, S, 3))", S=224, **ns)
     packaged = models.transfer_classifier(mobilenet_v2_224, 10, **models.LESSON_HEADS["mobilenet_v2"])
     assert counts(ns["model"]) == (167_818, 2_257_984 + 2_560)

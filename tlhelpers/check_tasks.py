@@ -18,6 +18,7 @@ import numpy as np
 from tlhelpers import check_runs as runs
 from tlhelpers import inspection as ins
 from tlhelpers.feedback import NB03, NB04, TITLES, Feedback, count, describe, guarded, start
+from tlhelpers.stats import chance_p_value
 
 
 @guarded("exercise_6")
@@ -63,7 +64,13 @@ def exercise_6(cd_model: Any, cd_history: Any, cd_accuracy: Any, val_data: Any) 
                  f"`cd_accuracy` = {claim:.3f} matches the check's measurement on the {n} validation images.",
                  f"`cd_accuracy` = {claim:.3f}, but the model scores {measured:.3f} on the {n} validation images.",
                  "Evaluate the trained model on the validation pair: `cd_model.evaluate(x_cd_val, y_cd_val)[1]`.")
-        fb.info(f"Chance is 0.5 for two balanced classes; the model scores {measured:.3f}.")
+        p_chance = chance_p_value(measured, n, 0.5)
+        fb.check(p_chance < 0.05,
+                 f"The model scores {measured:.3f} on {n} images, beyond chance (0.5; binomial p = {p_chance:.3g}).",
+                 f"The model scores {measured:.3f} on {n} images: guessing would do as well that often "
+                 f"(binomial p = {p_chance:.2f}), so it has not learned to tell cats from dogs.",
+                 "Check that the inputs reach the base as it expects (Resizing, then preprocess_input), "
+                 "and train for more epochs or at a higher learning rate for the new head.")
     return fb.show()
 
 

@@ -83,7 +83,7 @@ PROFILES: dict[str, Profile] = {
     # Offline tests: the real weights that ../shared provides, a few hundred images.
     # 100 images per class and 10 cheap epochs: enough for every comparison of the course to
     # show its effect beyond noise (measured over 3 seeds; see docs/profiles.md), in budget.
-    "ci": Profile("ci", "mobilenet_025", 96, 100, 100, 2, head_epochs=10),
+    "ci": Profile("ci", "mobilenet_025", 96, 100, 100, 15, head_epochs=10),
 }
 
 _INT_OVERRIDES = {

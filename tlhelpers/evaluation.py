@@ -19,7 +19,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tlhelpers.stats import compare_sentence, gap_is_clear, gap_standard_error, standard_error  # noqa: F401
+from tlhelpers.stats import (  # noqa: F401
+    Paired, compare_sentence, gap_is_clear, gap_standard_error, paired, standard_error, t_factor,
+)
 
 #: Test accuracies reported by the original lesson (VGG16 / MobileNetV2 era), with the
 #: conditions they were measured under. Shown next to this run's numbers, never mixed in.

@@ -8,7 +8,11 @@ sentences that compare two accuracies honestly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
+
+import numpy as np
 
 
 def standard_error(acc: float, n: int) -> float:
@@ -36,10 +40,12 @@ def gap_standard_error(acc_a: float, acc_b: float, n: int) -> float:
 
 def compare_sentence(name_a: str, acc_a: float, name_b: str, acc_b: float, n: int,
                      what: str = "validation accuracy") -> str:
-    """A sentence comparing two accuracies on the same ``n`` examples, honest about noise.
+    """A sentence comparing two accuracies measured on ``n`` examples each, honest about noise.
 
     The gap is called real only when it exceeds twice its standard error
-    (:func:`gap_standard_error`); the sentence prints that threshold.
+    (:func:`gap_standard_error`, which treats the two samples as independent); the sentence
+    prints that threshold. It covers the sampling of the examples, not the training seed.
+    When both models were scored on the *same* images, :func:`paired` is the sharper test.
 
     >>> compare_sentence("A", 0.80, "B", 0.60, 1000)
     'In this run, A reaches a validation accuracy of 0.800 and B 0.600 (n = 1000): A is ahead by 0.200, more than twice the standard error of the gap (2 x 0.020 = 0.040), so the gap is unlikely to be noise.'
@@ -55,8 +61,8 @@ def compare_sentence(name_a: str, acc_a: float, name_b: str, acc_b: float, n: in
     if abs(gap) > 2 * se:
         verdict = f"more than {threshold}, so the gap is unlikely to be noise."
     else:
-        verdict = (f"less than {threshold}, so this run cannot tell them apart: on so few "
-                   "images the gap may be noise.")
+        verdict = (f"less than {threshold}, so this run cannot tell them apart: the gap may be noise "
+                   "from which images were drawn.")
     return first + f"{leader} is ahead by {abs(gap):.3f}, " + verdict
 
 
@@ -68,3 +74,136 @@ def gap_is_clear(acc_a: float, acc_b: float, n: int) -> bool:
     (True, False)
     """
     return acc_a - acc_b > 2 * gap_standard_error(acc_a, acc_b, n)
+
+
+# --- Two models on the same images: a paired comparison ------------------------------------
+#
+# When two models are scored on the *same* images, most images are right (or wrong) for both,
+# and only the images on which they disagree carry information about which one is better.
+# McNemar's test uses exactly those: under "no difference", each disagreement is equally likely
+# to favour either model, so the number won by A is Binomial(disagreements, 1/2).
+
+
+@dataclasses.dataclass(frozen=True)
+class Paired:
+    """Two models scored on the same ``n`` images (see :func:`paired`).
+
+    ``a_only`` images are right for A and wrong for B, ``b_only`` the reverse. ``p_value`` is
+    McNemar's exact two-sided test; ``se`` the standard error of the gap in accuracy, from the
+    same disagreements. Both cover one noise only: which test images happened to be drawn.
+    They say nothing about how a rerun with another seed would differ.
+    """
+
+    n: int
+    acc_a: float
+    acc_b: float
+    a_only: int
+    b_only: int
+
+    @property
+    def gap(self) -> float:
+        """Accuracy of A minus accuracy of B."""
+        return self.acc_a - self.acc_b
+
+    @property
+    def se(self) -> float:
+        """Standard error of the paired gap: $\\sqrt{(b + c) - (b - c)^2/n}\\,/\\,n$."""
+        b, c, n = self.a_only, self.b_only, self.n
+        return math.sqrt(max(b + c - (b - c) ** 2 / n, 0.0)) / n
+
+    @property
+    def p_value(self) -> float:
+        """McNemar's exact test: two-sided binomial p-value of the disagreements."""
+        k, m = min(self.a_only, self.b_only), self.a_only + self.b_only
+        if m == 0:
+            return 1.0
+        tail = sum(math.comb(m, i) for i in range(k + 1)) / 2 ** m
+        return min(1.0, 2 * tail)
+
+    def a_is_ahead(self, margin: float = 0.0, alpha: float = 0.05) -> bool:
+        """True when A beats B by more than ``margin`` and McNemar's test rejects a tie at ``alpha``.
+
+        >>> Paired(1000, 0.66, 0.62, 90, 50).a_is_ahead(margin=0.03)
+        True
+        """
+        return self.gap > margin and self.p_value < alpha
+
+    def sentence(self, name_a: str, name_b: str, what: str = "test accuracy") -> str:
+        """One sentence: both accuracies, the disagreements, and the verdict of the paired test.
+
+        >>> print(Paired(1000, 0.66, 0.62, 90, 50).sentence("fine-tuning", "feature extraction"))
+        In this run, fine-tuning reaches a test accuracy of 0.660 and feature extraction 0.620 on the same 1000 images: they disagree on 140 of them, 90 won by fine-tuning and 50 by feature extraction. McNemar's paired test gives p < 0.001: a gap of 0.040 ± 0.012 is unlikely to come from which images were drawn (this covers the test sample only, not another training seed).
+        """
+        head = (f"In this run, {name_a} reaches a {what} of {self.acc_a:.3f} and {name_b} "
+                f"{self.acc_b:.3f} on the same {self.n} images: ")
+        m = self.a_only + self.b_only
+        if m == 0:
+            return head + "they are right and wrong on exactly the same images, so they are tied."
+        head += (f"they disagree on {m} of them, {self.a_only} won by {name_a} and "
+                 f"{self.b_only} by {name_b}. ")
+        p = self.p_value
+        p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        gap = f"a gap of {abs(self.gap):.3f} ± {self.se:.3f}"
+        scope = " (this covers the test sample only, not another training seed)."
+        if p < 0.05:
+            return head + f"McNemar's paired test gives {p_text}: {gap} is unlikely to come from which images were drawn" + scope
+        return (head + f"McNemar's paired test gives {p_text}: {gap} could come from which images "
+                "were drawn, so this run cannot tell them apart" + scope)
+
+
+def _labels(values: Any) -> np.ndarray:
+    """Class ids from class ids, or from probabilities (the argmax of the last axis)."""
+    arr = np.asarray(values)
+    if arr.ndim == 2 and arr.shape[1] > 1:
+        return arr.argmax(axis=1)
+    if arr.ndim == 2 and arr.shape[1] == 1:   # one sigmoid output
+        return (arr[:, 0] > 0.5).astype(int)
+    return arr.reshape(-1)
+
+
+def paired(y_true: Any, pred_a: Any, pred_b: Any) -> Paired:
+    """Compare two models' predictions (class ids or probabilities) on the same images.
+
+    >>> p = paired([0, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1])
+    >>> p.acc_a, p.acc_b, p.a_only, p.b_only
+    (0.75, 0.5, 1, 0)
+    """
+    y = _labels(y_true)
+    a, b = _labels(pred_a), _labels(pred_b)
+    if not (len(y) == len(a) == len(b)) or len(y) == 0:
+        raise ValueError(f"paired() needs predictions of both models on the same images: got "
+                         f"{len(y)} labels, {len(a)} and {len(b)} predictions. Predict both "
+                         "models on one dataset in a fixed order (shuffle=False).")
+    right_a, right_b = a == y, b == y
+    return Paired(len(y), float(right_a.mean()), float(right_b.mean()),
+                  int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b)))
+
+
+def t_factor(seeds: int, confidence: float = 0.95) -> float:
+    """Student-t multiplier for a mean over ``seeds`` runs ($t_{n-1}$, two-sided).
+
+    With 3 seeds (2 degrees of freedom) a 95 % interval is the mean ± 4.30 standard errors,
+    not ± 2: a spread from so few runs is itself uncertain.
+
+    >>> round(t_factor(3), 2), round(t_factor(30), 2)
+    (4.3, 2.05)
+    """
+    if seeds < 2:
+        raise ValueError(f"a spread needs at least 2 seeds; got {seeds}.")
+    from scipy import stats as scipy_stats
+
+    return float(scipy_stats.t.ppf(0.5 + confidence / 2, seeds - 1))
+
+
+def chance_p_value(acc: float, n: int, chance: float) -> float:
+    """One-sided binomial p-value of scoring ``acc`` on ``n`` images by guessing at ``chance``.
+
+    Small (below 0.05) when the accuracy is beyond what guessing gives on this many images.
+
+    >>> round(chance_p_value(0.5, 60, 0.5), 2), chance_p_value(0.75, 60, 0.5) < 0.001
+    (0.55, True)
+    """
+    if n < 1 or not 0 < chance < 1:
+        raise ValueError(f"need n >= 1 and 0 < chance < 1; got n={n}, chance={chance}.")
+    k = int(round(acc * n))
+    return float(sum(math.comb(n, i) * chance ** i * (1 - chance) ** (n - i) for i in range(k, n + 1)))

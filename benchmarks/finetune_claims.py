@@ -1,0 +1,223 @@
+"""Notebook 04's experiments, repeated over seeds: the records behind its claims.
+
+For one profile and several seeds, this runs what notebook 04 runs (same data, split,
+head, recipes and grids) and appends one JSON line per seed to ``--out``:
+
+- feature extraction (phase 1's head on the frozen base), the original lesson's
+  fine-tuning (last 20 layers, constant 1e-4) and the course's recipe (the whole base,
+  or the top ``RECIPE_UNFREEZE`` layers of MobileNetV2; cosine decay from 1e-4;
+  flip + shift augmentation), each scored once on the same test images, with
+  McNemar's counts against feature extraction;
+- the BatchNormalization grid of section 6 (validation accuracy, frozen vs updating, at
+  two data sizes and two batch sizes, the same number of updates each);
+- the high learning rate of section 7 (validation accuracy, classes predicted, last
+  training loss).
+
+    python benchmarks/finetune_claims.py --profile ci --seeds 0 1 2 --out docs/benchmarks/finetune-ci.jsonl
+    TL_BACKBONE=mobilenet_025 python benchmarks/finetune_claims.py --profile cpu --seeds 0 1 2 \\
+        --out docs/benchmarks/finetune-cpu-mobilenet_025.jsonl
+
+Seeds already in ``--out`` are skipped, so an interrupted run resumes. ``tests/test_claims.py``
+calls :func:`recipe_vs_feature_extraction` for the `ci` claim; ``benchmarks/results_page.py``
+turns the records into ``docs/results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+#: What notebook 04 sets in its cells (tests/test_claims.py checks that they agree).
+FT_LR = 1e-4
+HIGH_LR = 1e-2
+UNFREEZE = 20
+RECIPE_UNFREEZE = {"mobilenet_v2": 60}
+EXP_STEPS = 40
+BATCHES = (8, 32)
+
+
+class Run:
+    """Data, features and phase 1's head for one profile and seed (notebook 04, section 3)."""
+
+    def __init__(self, profile, seed: int):
+        import keras  # noqa: F401  (TensorFlow starts here)
+
+        from tlhelpers import backbones, data, features, models, pipeline, training
+
+        self.profile, self.seed = profile, seed
+        self.S = profile.image_size
+        cifar = data.load_cifar10(profile.train_per_class, profile.test_per_class)
+        self.x_tr, self.y_tr, self.x_val, self.y_val = data.train_val_split(
+            cifar.x_train, cifar.y_train, val_fraction=0.2)
+        self.x_te, self.y_te = cifar.x_test, cifar.y_test
+        self.ds = lambda x, y, shuffle=False, batch=profile.batch_size: pipeline.make_dataset(
+            x, y, self.S, profile.backbone, batch, shuffle=shuffle)
+        self.base = backbones.load_backbone(profile.backbone, self.S)
+        key = lambda split, n: features.profile_cache_key(profile, split, n)
+        self.f_tr = training.extract_features(self.base, self.ds(self.x_tr, self.y_tr),
+                                              key("train", len(self.y_tr)), verbose=False)[0]
+        self.f_val = training.extract_features(self.base, self.ds(self.x_val, self.y_val),
+                                               key("val", len(self.y_val)), verbose=False)[0]
+        training.set_seed(seed)
+        self.head = models.make_head(self.f_tr.shape[1], 10, **models.LESSON_HEADS["mobilenet_v2"])
+        training.compile_model(self.head, 1e-3, verbose=False)
+        training.fit(self.head, (self.f_tr, self.y_tr), (self.f_val, self.y_val), profile.head_epochs,
+                     verbose=False, batch_size=profile.batch_size)
+        self.head_weights = self.head.get_weights()
+
+    def fresh(self, pin_inference: bool = True, augment: bool = False):
+        """A fresh pretrained base with phase 1's head on it; returns (model, base)."""
+        import keras
+
+        from tlhelpers import backbones, models
+
+        base = backbones.load_backbone(self.profile.backbone, self.S)
+        head = models.make_head(base.output_shape[-1], 10, **models.LESSON_HEADS["mobilenet_v2"])
+        head.set_weights(self.head_weights)
+        inputs = keras.Input((self.S, self.S, 3))
+        x = inputs
+        if augment:
+            x = keras.Sequential([keras.layers.RandomFlip("horizontal"),
+                                  keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect")])(x)
+        x = models.InferenceMode(base)(x) if pin_inference else base(x)
+        x = keras.layers.GlobalAveragePooling2D()(x)
+        return keras.Model(inputs, head(x)), base
+
+    def test_predictions(self, model):
+        return model.predict(self.ds(self.x_te, self.y_te), verbose=0).argmax(1)
+
+    def feature_extraction(self):
+        from tlhelpers import models
+
+        return self.test_predictions(models.transfer_classifier(self.base, head=self.head))
+
+    def lesson(self):
+        """Section 4: the last 20 layers, constant FT_LR, profile.epochs epochs."""
+        from tlhelpers import models, training
+
+        model, _ = self.fresh()
+        models.unfreeze(model, last_n=UNFREEZE)
+        training.compile_model(model, FT_LR, verbose=False)
+        training.set_seed(self.seed)
+        model.fit(self.ds(self.x_tr, self.y_tr, shuffle=True), epochs=self.profile.epochs, verbose=0)
+        return self.test_predictions(model)
+
+    def recipe(self):
+        """Section 5: more of the base, cosine decay from FT_LR, augmentation inside the model."""
+        import keras
+
+        from tlhelpers import models, training
+
+        model, base = self.fresh(augment=True)
+        models.unfreeze(base, last_n=RECIPE_UNFREEZE.get(self.profile.backbone, len(base.layers)))
+        train = self.ds(self.x_tr, self.y_tr, shuffle=True)
+        steps = int(train.cardinality()) * self.profile.epochs
+        model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(FT_LR, steps)),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        training.set_seed(self.seed)
+        model.fit(train, epochs=self.profile.epochs, verbose=0)
+        return self.test_predictions(model)
+
+    def short_run(self, lr: float, x, y, batch: int, train_batchnorm: bool):
+        """Sections 6 and 7: EXP_STEPS updates; returns validation class ids and the losses."""
+        import numpy as np
+
+        from tlhelpers import models, pipeline, training
+
+        model, base = self.fresh(pin_inference=not train_batchnorm)
+        models.unfreeze(base, last_n=RECIPE_UNFREEZE.get(self.profile.backbone, len(base.layers)),
+                        train_batchnorm=train_batchnorm)
+        training.compile_model(model, lr, verbose=False)
+        training.set_seed(self.seed)
+        train = pipeline.make_dataset(x, y, self.S, self.profile.backbone, batch, shuffle=True).repeat()
+        losses = model.fit(train, epochs=EXP_STEPS // 10, steps_per_epoch=10, verbose=0).history["loss"]
+        probs = model.predict(self.ds(self.x_val, self.y_val), verbose=0)
+        return np.asarray(probs).argmax(1), [float(v) for v in losses]
+
+    def bn_grid(self) -> list[dict]:
+        import numpy as np
+
+        rows = []
+        for per_class in (10, min(100, len(self.y_tr) // 10)):
+            keep = np.concatenate([np.flatnonzero(self.y_tr == c)[:per_class] for c in range(10)])
+            for batch in BATCHES:
+                for bn in ("frozen", "updating"):
+                    pred, _ = self.short_run(FT_LR, self.x_tr[keep], self.y_tr[keep], batch, bn == "updating")
+                    rows.append({"per_class": per_class, "batch": batch, "bn": bn,
+                                 "val_accuracy": float(np.mean(pred == self.y_val))})
+        return rows
+
+    def high_lr(self) -> dict:
+        import numpy as np
+
+        per_class = min(100, len(self.y_tr) // 10)
+        keep = np.concatenate([np.flatnonzero(self.y_tr == c)[:per_class] for c in range(10)])
+        pred, losses = self.short_run(HIGH_LR, self.x_tr[keep], self.y_tr[keep], 32, False)
+        return {"val_accuracy": float(np.mean(pred == self.y_val)),
+                "classes_predicted": int(len(np.unique(pred))), "last_loss": losses[-1]}
+
+
+def counts(y, pred_a, pred_b) -> dict:
+    """Accuracies and McNemar's disagreement counts of A against B."""
+    from tlhelpers import stats
+
+    p = stats.paired(y, pred_a, pred_b)
+    return {"accuracy": p.acc_a, "vs": p.acc_b, "a_only": p.a_only, "b_only": p.b_only,
+            "gap": round(p.gap, 4), "p_value": p.p_value}
+
+
+def recipe_vs_feature_extraction(profile, seed: int) -> dict:
+    """The test-set claim alone: the course's recipe against feature extraction."""
+    run = Run(profile, seed)
+    fe = run.feature_extraction()
+    return counts(run.y_te, run.recipe(), fe)
+
+
+def record(profile, seed: int) -> dict:
+    start = time.perf_counter()
+    run = Run(profile, seed)
+    fe = run.feature_extraction()
+    out = {"profile": profile.name, "backbone": profile.backbone, "image_size": profile.image_size,
+           "train": int(len(run.y_tr)), "validation": int(len(run.y_val)), "test": int(len(run.y_te)),
+           "epochs": profile.epochs, "seed": seed,
+           "feature_extraction": float((fe == run.y_te).mean()),
+           "recipe": counts(run.y_te, run.recipe(), fe),
+           "lesson": counts(run.y_te, run.lesson(), fe),
+           "bn": run.bn_grid(), "high_lr": run.high_lr()}
+    out["wall_s"] = round(time.perf_counter() - start, 1)
+    out["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="ci", choices=("ci", "cpu", "full"))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    from tlhelpers.config import get_profile
+
+    profile = get_profile(args.profile)
+    done = set()
+    if args.out.exists():
+        done = {json.loads(line)["seed"] for line in args.out.read_text().splitlines() if line.strip()}
+    for seed in args.seeds:
+        if seed in done:
+            print(f"seed {seed}: already recorded in {args.out}")
+            continue
+        row = record(profile, seed)
+        with args.out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(f"seed {seed}: recipe {row['recipe']['accuracy']:.3f}, lesson {row['lesson']['accuracy']:.3f}, "
+              f"feature extraction {row['feature_extraction']:.3f} ({row['wall_s']} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
