@@ -133,7 +133,7 @@ MODULE = '''"""What the benchmarks measured: ablations of the CPU fine-tuning re
 
 Written by ``python benchmarks/ablations.py --out {source} --write-module
 tlhelpers/measured.py`` from the runs recorded in ``{source}``
-(tests/test_measured.py checks that they agree). Notebook 04, section 8, shows the table.
+(tests/test_measured.py checks that they agree). Notebook 04, section 9, shows the table.
 
 >>> int(ablation_table().loc["baseline", "seeds"])
 3

@@ -8,8 +8,8 @@ head, recipes and grids) and appends one JSON line per seed to ``--out``:
   or the top ``RECIPE_UNFREEZE`` layers of MobileNetV2; cosine decay from 1e-4;
   flip + shift augmentation), each scored once on the same test images, with
   McNemar's counts against feature extraction;
-- the BatchNormalization grid of section 6 (validation accuracy, frozen vs updating, at
-  two data sizes and two batch sizes, the same number of updates each);
+- the BatchNormalization grid of section 6 (validation accuracy, frozen vs updating, in the
+  lesson's last 20 layers, at two data sizes and two batch sizes, the same number of updates each);
 - the high learning rate of section 7 (validation accuracy, classes predicted, last
   training loss).
 
@@ -125,14 +125,13 @@ class Run:
         return self.test_predictions(model)
 
     def short_run(self, lr: float, x, y, batch: int, train_batchnorm: bool):
-        """Sections 6 and 7: EXP_STEPS updates; returns validation class ids and the losses."""
+        """Sections 6 and 7: the last UNFREEZE layers, EXP_STEPS updates; validation class ids and losses."""
         import numpy as np
 
         from tlhelpers import models, pipeline, training
 
         model, base = self.fresh(pin_inference=not train_batchnorm)
-        models.unfreeze(base, last_n=RECIPE_UNFREEZE.get(self.profile.backbone, len(base.layers)),
-                        train_batchnorm=train_batchnorm)
+        models.unfreeze(base, last_n=UNFREEZE, train_batchnorm=train_batchnorm)
         training.compile_model(model, lr, verbose=False)
         training.set_seed(self.seed)
         train = pipeline.make_dataset(x, y, self.S, self.profile.backbone, batch, shuffle=True).repeat()
@@ -200,11 +199,21 @@ def main() -> None:
     parser.add_argument("--profile", default="ci", choices=("ci", "cpu", "full"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--redo-short-runs", action="store_true",
+                        help="rerun only sections 6 and 7 (BN grid, high rate) for the seeds already in --out")
     args = parser.parse_args()
 
     from tlhelpers.config import get_profile
 
     profile = get_profile(args.profile)
+    if args.redo_short_runs:
+        rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
+        for row in rows:
+            run = Run(profile, row["seed"])
+            row["bn"], row["high_lr"] = run.bn_grid(), run.high_lr()
+            print(f"seed {row['seed']}: BN grid and high rate rerun", flush=True)
+        args.out.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        return
     done = set()
     if args.out.exists():
         done = {json.loads(line)["seed"] for line in args.out.read_text().splitlines() if line.strip()}

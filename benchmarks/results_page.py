@@ -111,8 +111,10 @@ def section(s: dict) -> str:
     h = s["high_lr"]
     lines += ["", f"Learning rate 1e-2 (section 7): classes predicted {h['classes_predicted']}, validation "
               f"accuracy {h['val_accuracy']}, last training loss {h['last_loss']} (ln 10 = 2.30).", "",
-              f"Each seed took {', '.join(f'{w:.0f}' for w in s['wall_s'])} s; peak memory "
-              f"{', '.join(f'{m:,}' for m in s['peak_mb'])} MB.", ""]
+              f"Each seed took {', '.join(f'{w:.0f}' for w in s['wall_s'])} s; the process's peak memory after "
+              f"each seed: {', '.join(f'{m:,}' for m in s['peak_mb'])} MB (one process runs every seed and "
+              "builds a fresh model for every run, and TensorFlow keeps part of each traced model; notebook 04 "
+              "restarts its models instead, see docs/performance.md).", ""]
     return "\n".join(lines)
 
 

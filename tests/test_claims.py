@@ -103,7 +103,9 @@ def test_notebook_04_sets_what_the_benchmark_runs():
     for name in ("FT_LR", "HIGH_LR", "UNFREEZE", "EXP_STEPS"):
         found = re.search(rf"^{name} = ([0-9.e-]+)", source, re.M)
         assert found and float(found.group(1)) == getattr(claims, name), name
-    for line in (f"RECIPE_UNFREEZE = {claims.RECIPE_UNFREEZE!r}.get(", "CosineDecay(FT_LR, decay_steps=steps)",
+    recipe = re.search(r"^RECIPE_UNFREEZE = (\{[^}]*\})\.get\(profile\.backbone\)", source, re.M)
+    assert recipe and eval(recipe.group(1)) == claims.RECIPE_UNFREEZE
+    for line in ("CosineDecay(FT_LR, decay_steps=steps)",
                  'layers.RandomTranslation(0.1, 0.1, fill_mode="reflect")', "for batch_size in (8, 32):"):
         assert line in source, line
 

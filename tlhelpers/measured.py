@@ -2,7 +2,7 @@
 
 Written by ``python benchmarks/ablations.py --out docs/benchmarks/ablations.jsonl --write-module
 tlhelpers/measured.py`` from the runs recorded in ``docs/benchmarks/ablations.jsonl``
-(tests/test_measured.py checks that they agree). Notebook 04, section 8, shows the table.
+(tests/test_measured.py checks that they agree). Notebook 04, section 9, shows the table.
 
 >>> int(ablation_table().loc["baseline", "seeds"])
 3

@@ -29,7 +29,7 @@ def run_tag(profile: Profile) -> str:
 
     >>> from tlhelpers.config import get_profile
     >>> run_tag(get_profile("ci", env={}))
-    'ci-mobilenet_025-96px-1000train-1000test-10+2ep'
+    'ci-mobilenet_025-96px-1000train-1000test-10+15ep'
     """
     if not isinstance(profile, Profile):
         raise TypeError(f"profile must be the Profile that notebook.start() returned, got {profile!r}.")
