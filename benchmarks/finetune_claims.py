@@ -139,15 +139,22 @@ class Run:
         probs = model.predict(self.ds(self.x_val, self.y_val), verbose=0)
         return np.asarray(probs).argmax(1), [float(v) for v in losses]
 
+    def first_per_class(self, per_class: int):
+        """The first ``per_class`` training images of every class, as notebook 04's section 6 takes them."""
+        import numpy as np
+
+        keep = np.concatenate([np.flatnonzero(self.y_tr == c)[:per_class] for c in range(10)])
+        return self.x_tr[keep], self.y_tr[keep]
+
     def bn_grid(self) -> list[dict]:
         import numpy as np
 
         rows = []
         for per_class in (10, min(100, len(self.y_tr) // 10)):
-            keep = np.concatenate([np.flatnonzero(self.y_tr == c)[:per_class] for c in range(10)])
+            x, y = self.first_per_class(per_class)
             for batch in BATCHES:
                 for bn in ("frozen", "updating"):
-                    pred, _ = self.short_run(FT_LR, self.x_tr[keep], self.y_tr[keep], batch, bn == "updating")
+                    pred, _ = self.short_run(FT_LR, x, y, batch, bn == "updating")
                     rows.append({"per_class": per_class, "batch": batch, "bn": bn,
                                  "val_accuracy": float(np.mean(pred == self.y_val))})
         return rows
@@ -155,9 +162,7 @@ class Run:
     def high_lr(self) -> dict:
         import numpy as np
 
-        per_class = min(100, len(self.y_tr) // 10)
-        keep = np.concatenate([np.flatnonzero(self.y_tr == c)[:per_class] for c in range(10)])
-        pred, losses = self.short_run(HIGH_LR, self.x_tr[keep], self.y_tr[keep], 32, False)
+        pred, losses = self.short_run(HIGH_LR, *self.first_per_class(min(100, len(self.y_tr) // 10)), 32, False)
         return {"val_accuracy": float(np.mean(pred == self.y_val)),
                 "classes_predicted": int(len(np.unique(pred))), "last_loss": losses[-1]}
 

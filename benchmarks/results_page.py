@@ -24,7 +24,7 @@ PAGE = ROOT / "docs" / "results.md"
 MODULE = ROOT / "tlhelpers" / "measured_finetune.py"
 
 sys.path.insert(0, str(ROOT))
-from tlhelpers.stats import Paired, t_factor  # noqa: E402
+from tlhelpers.stats import t_factor  # noqa: E402
 
 
 def load(path: Path) -> list[dict]:
@@ -66,8 +66,7 @@ def summary(rows: list[dict]) -> dict:
     for key in ("recipe", "lesson"):
         gaps = [r[key]["gap"] for r in rows]
         out[f"{key}_gaps"] = gaps
-        out[f"{key}_p"] = [Paired(r["test"], r[key]["accuracy"], r[key]["vs"], r[key]["a_only"],
-                                  r[key]["b_only"]).p_value for r in rows]
+        out[f"{key}_p"] = [r[key]["p_value"] for r in rows]
     cells = {(b["per_class"], b["batch"]) for b in rows[0]["bn"]}
     for per_class, batch in sorted(cells):
         diffs = []

@@ -9,15 +9,15 @@ each assertion, and every margin is well inside the worst seed.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+
+from test_measured import load as _benchmark   # loads a script of benchmarks/ as a module
 
 from tlhelpers import backbones, data, evaluation, models, pipeline, probing, training
 from tlhelpers.config import get_profile
@@ -67,14 +67,6 @@ def test_feature_extraction_preprocessing_fine_tuning_and_scratch(ci):
     # notebook 05: feature extraction is far ahead of the scratch CNN (seen: 0.61 vs 0.27-0.30)
     assert fe_test >= 0.45 and fe_test - scratch_test >= 0.15
 
-
-
-def _benchmark(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tlhelpers.stats import (  # noqa: F401
-    Paired, compare_sentence, gap_is_clear, gap_standard_error, paired, standard_error, t_factor,
+    Paired, class_ids, compare_sentence, gap_is_clear, gap_standard_error, paired, standard_error, t_factor,
 )
 
 #: Test accuracies reported by the original lesson (VGG16 / MobileNetV2 era), with the
@@ -30,18 +30,8 @@ LESSON_CONDITIONS = "5,000 train / 1,000 test images, 224 px"
 REPORTED_COLUMN = f"original lesson, reported ({LESSON_CONDITIONS})"
 
 
-def _class_ids(y: Any, name: str) -> np.ndarray:
-    """Class ids from ids (N,) or probabilities / one-hot (N, C)."""
-    arr = np.asarray(y)
-    if arr.ndim == 2:
-        return arr.argmax(axis=1).astype(int)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be class ids (N,) or probabilities (N, C); got shape {arr.shape}.")
-    return arr.astype(int)
-
-
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    t, p = _class_ids(y_true, "y_true"), _class_ids(y_pred, "y_pred")
+    t, p = class_ids(y_true, "y_true"), class_ids(y_pred, "y_pred")
     if len(t) != len(p):
         raise ValueError(f"y_true has {len(t)} entries but y_pred has {len(p)}: pass one prediction per label.")
     if len(t) == 0:
@@ -110,7 +100,7 @@ class Evaluation:
     @property
     def y_pred(self) -> np.ndarray:
         """The predicted class of every image (the argmax of ``probs``)."""
-        return _class_ids(self.probs, "probs")
+        return class_ids(self.probs, "probs")
 
     @property
     def n(self) -> int:

@@ -114,11 +114,12 @@ class Paired:
     @property
     def p_value(self) -> float:
         """McNemar's exact test: two-sided binomial p-value of the disagreements."""
-        k, m = min(self.a_only, self.b_only), self.a_only + self.b_only
+        m = self.a_only + self.b_only
         if m == 0:
             return 1.0
-        tail = sum(math.comb(m, i) for i in range(k + 1)) / 2 ** m
-        return min(1.0, 2 * tail)
+        from scipy.stats import binomtest
+
+        return float(binomtest(self.a_only, m, 0.5).pvalue)
 
     def a_is_ahead(self, margin: float = 0.0, alpha: float = 0.05) -> bool:
         """True when A beats B by more than ``margin`` and McNemar's test rejects a tie at ``alpha``.
@@ -151,14 +152,20 @@ class Paired:
                 "were drawn, so this run cannot tell them apart" + scope)
 
 
-def _labels(values: Any) -> np.ndarray:
-    """Class ids from class ids, or from probabilities (the argmax of the last axis)."""
+def class_ids(values: Any, name: str = "labels") -> np.ndarray:
+    """Class ids from ids (N,), probabilities or one-hot rows (N, C), or one sigmoid column (N, 1).
+
+    >>> class_ids([[0.2, 0.8], [0.9, 0.1]]).tolist(), class_ids([[0.7], [0.2]]).tolist()
+    ([1, 0], [1, 0])
+    """
     arr = np.asarray(values)
-    if arr.ndim == 2 and arr.shape[1] > 1:
-        return arr.argmax(axis=1)
-    if arr.ndim == 2 and arr.shape[1] == 1:   # one sigmoid output
+    if arr.ndim == 2 and arr.shape[1] == 1:   # one sigmoid output: the probability of class 1
         return (arr[:, 0] > 0.5).astype(int)
-    return arr.reshape(-1)
+    if arr.ndim == 2:
+        return arr.argmax(axis=1).astype(int)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be class ids (N,) or probabilities (N, C); got shape {arr.shape}.")
+    return arr.astype(int)
 
 
 def paired(y_true: Any, pred_a: Any, pred_b: Any) -> Paired:
@@ -168,8 +175,8 @@ def paired(y_true: Any, pred_a: Any, pred_b: Any) -> Paired:
     >>> p.acc_a, p.acc_b, p.a_only, p.b_only
     (0.75, 0.5, 1, 0)
     """
-    y = _labels(y_true)
-    a, b = _labels(pred_a), _labels(pred_b)
+    y = class_ids(y_true, "y_true")
+    a, b = class_ids(pred_a, "pred_a"), class_ids(pred_b, "pred_b")
     if not (len(y) == len(a) == len(b)) or len(y) == 0:
         raise ValueError(f"paired() needs predictions of both models on the same images: got "
                          f"{len(y)} labels, {len(a)} and {len(b)} predictions. Predict both "
@@ -205,5 +212,6 @@ def chance_p_value(acc: float, n: int, chance: float) -> float:
     """
     if n < 1 or not 0 < chance < 1:
         raise ValueError(f"need n >= 1 and 0 < chance < 1; got n={n}, chance={chance}.")
-    k = int(round(acc * n))
-    return float(sum(math.comb(n, i) * chance ** i * (1 - chance) ** (n - i) for i in range(k, n + 1)))
+    from scipy.stats import binomtest
+
+    return float(binomtest(int(round(acc * n)), n, chance, alternative="greater").pvalue)
