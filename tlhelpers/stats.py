@@ -90,7 +90,7 @@ class Paired:
 
     ``a_only`` images are right for A and wrong for B, ``b_only`` the reverse. ``p_value`` is
     McNemar's exact two-sided test; ``se`` the standard error of the gap in accuracy, from the
-    same disagreements. Both cover one noise only: which test images happened to be drawn.
+    same disagreements. Both cover one noise only: which images happened to be drawn.
     They say nothing about how a rerun with another seed would differ.
     """
 
@@ -133,7 +133,7 @@ class Paired:
         """One sentence: both accuracies, the disagreements, and the verdict of the paired test.
 
         >>> print(Paired(1000, 0.66, 0.62, 90, 50).sentence("fine-tuning", "feature extraction"))
-        In this run, fine-tuning reaches a test accuracy of 0.660 and feature extraction 0.620 on the same 1000 images: they disagree on 140 of them, 90 won by fine-tuning and 50 by feature extraction. McNemar's paired test gives p < 0.001: a gap of 0.040 ± 0.012 is unlikely to come from which images were drawn (this covers the test sample only, not another training seed).
+        In this run, fine-tuning reaches a test accuracy of 0.660 and feature extraction 0.620 on the same 1000 images: they disagree on 140 of them, 90 won by fine-tuning and 50 by feature extraction. McNemar's paired test gives p < 0.001: a gap of 0.040 ± 0.012 is unlikely to come from which images were drawn (this covers which images were drawn, not another training seed).
         """
         head = (f"In this run, {name_a} reaches a {what} of {self.acc_a:.3f} and {name_b} "
                 f"{self.acc_b:.3f} on the same {self.n} images: ")
@@ -145,7 +145,7 @@ class Paired:
         p = self.p_value
         p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
         gap = f"a gap of {abs(self.gap):.3f} ± {self.se:.3f}"
-        scope = " (this covers the test sample only, not another training seed)."
+        scope = " (this covers which images were drawn, not another training seed)."
         if p < 0.05:
             return head + f"McNemar's paired test gives {p_text}: {gap} is unlikely to come from which images were drawn" + scope
         return (head + f"McNemar's paired test gives {p_text}: {gap} could come from which images "
