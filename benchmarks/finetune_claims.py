@@ -124,37 +124,71 @@ class Run:
         model.fit(train, epochs=self.profile.epochs, verbose=0)
         return self.test_predictions(model)
 
-    def short_run(self, lr: float, x, y, batch: int, train_batchnorm: bool):
-        """Sections 6 and 7: the last UNFREEZE layers, EXP_STEPS updates; validation class ids and losses."""
+    def activations(self):
+        """Section 6: the frozen bottom's output (what enters the last UNFREEZE layers), computed once.
+
+        Returns the grid's training activations and labels (the first images of every class,
+        as many as the larger grid size) and the validation activations.
+        """
+        if not hasattr(self, "_activations"):
+            import keras
+
+            from tlhelpers import training
+
+            bottom = keras.Model(self.base.input, self.base.layers[-UNFREEZE - 1].output)
+            grid = first_per_class(self.y_tr, self.grid_sizes()[-1])
+            a_grid, y_grid = training.predict_dataset(bottom, self.ds(self.x_tr[grid], self.y_tr[grid]))
+            a_val, _ = training.predict_dataset(bottom, self.ds(self.x_val, self.y_val))
+            self._activations = a_grid, y_grid, a_val
+        return self._activations
+
+    def grid_sizes(self) -> tuple[int, int]:
+        return 10, min(100, len(self.y_tr) // 10)
+
+    def top_model(self, train_batchnorm: bool):
+        """Section 6's ``top_model``: phase 1's head on the last UNFREEZE layers of a fresh base."""
+        import keras
+
+        from tlhelpers import backbones, models
+
+        fresh = backbones.load_backbone(self.profile.backbone, self.S)
+        top = keras.Model(fresh.layers[-UNFREEZE - 1].output, fresh.output)
+        for layer in top.layers:
+            layer.trainable = train_batchnorm or not isinstance(layer, keras.layers.BatchNormalization)
+        inputs = keras.Input(shape=top.input.shape[1:])
+        x = top(inputs) if train_batchnorm else models.InferenceMode(top)(inputs)
+        head = models.make_head(fresh.output_shape[-1], 10, **models.LESSON_HEADS["mobilenet_v2"])
+        head.set_weights(self.head_weights)
+        return keras.Model(inputs, head(keras.layers.GlobalAveragePooling2D()(x)))
+
+    def short_run(self, lr: float, per_class: int, batch: int, train_batchnorm: bool):
+        """Sections 6 and 7: the last UNFREEZE layers, EXP_STEPS updates, trained on the stored
+        activations of the frozen bottom (tests/test_split_base.py: the same computation as the
+        whole model); validation class ids and the loss every 10 updates."""
         import numpy as np
+        import tensorflow as tf
 
-        from tlhelpers import models, pipeline, training
+        from tlhelpers import training
 
-        model, base = self.fresh(pin_inference=not train_batchnorm)
-        models.unfreeze(base, last_n=UNFREEZE, train_batchnorm=train_batchnorm)
+        a_grid, y_grid, a_val = self.activations()
+        keep = first_per_class(y_grid, per_class)
+        a, y = a_grid[keep], y_grid[keep]
+        model = self.top_model(train_batchnorm)
         training.compile_model(model, lr, verbose=False)
         training.set_seed(self.seed)
-        train = pipeline.make_dataset(x, y, self.S, self.profile.backbone, batch, shuffle=True).repeat()
+        train = tf.data.Dataset.from_tensor_slices((a, y)).shuffle(len(y), seed=0).batch(batch).repeat()
         losses = model.fit(train, epochs=EXP_STEPS // 10, steps_per_epoch=10, verbose=0).history["loss"]
-        probs = model.predict(self.ds(self.x_val, self.y_val), verbose=0)
+        probs = model.predict(a_val, verbose=0)
         return np.asarray(probs).argmax(1), [float(v) for v in losses]
-
-    def first_per_class(self, per_class: int):
-        """The first ``per_class`` training images of every class, as notebook 04's section 6 takes them."""
-        import numpy as np
-
-        keep = np.concatenate([np.flatnonzero(self.y_tr == c)[:per_class] for c in range(10)])
-        return self.x_tr[keep], self.y_tr[keep]
 
     def bn_grid(self) -> list[dict]:
         import numpy as np
 
         rows = []
-        for per_class in (10, min(100, len(self.y_tr) // 10)):
-            x, y = self.first_per_class(per_class)
+        for per_class in self.grid_sizes():
             for batch in BATCHES:
                 for bn in ("frozen", "updating"):
-                    pred, _ = self.short_run(FT_LR, x, y, batch, bn == "updating")
+                    pred, _ = self.short_run(FT_LR, per_class, batch, bn == "updating")
                     rows.append({"per_class": per_class, "batch": batch, "bn": bn,
                                  "val_accuracy": float(np.mean(pred == self.y_val))})
         return rows
@@ -162,9 +196,16 @@ class Run:
     def high_lr(self) -> dict:
         import numpy as np
 
-        pred, losses = self.short_run(HIGH_LR, *self.first_per_class(min(100, len(self.y_tr) // 10)), 32, False)
+        pred, losses = self.short_run(HIGH_LR, self.grid_sizes()[-1], 32, False)
         return {"val_accuracy": float(np.mean(pred == self.y_val)),
                 "classes_predicted": int(len(np.unique(pred))), "last_loss": losses[-1]}
+
+
+def first_per_class(y, n: int):
+    """Positions of the first ``n`` images of every class, class after class (notebook 04, section 6)."""
+    import numpy as np
+
+    return np.concatenate([np.flatnonzero(y == c)[:n] for c in range(10)])
 
 
 def counts(y, pred_a, pred_b) -> dict:
@@ -217,7 +258,9 @@ def main() -> None:
             run = Run(profile, row["seed"])
             row["bn"], row["high_lr"] = run.bn_grid(), run.high_lr()
             print(f"seed {row['seed']}: BN grid and high rate rerun", flush=True)
-        args.out.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        part = args.out.with_name(args.out.name + ".part")   # replaced in one step: no half-written record
+        part.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        os.replace(part, args.out)
         return
     done = set()
     if args.out.exists():
