@@ -22,10 +22,13 @@ from typing import Any
 
 import numpy as np
 
+from tlhelpers import check_evidence as ev
 from tlhelpers import check_runs as runs
 from tlhelpers import inspection as ins
 from tlhelpers.feedback import NB03, TITLES, Feedback, count, describe, guarded, is_missing, ready, start
 from tlhelpers.feedback import RESULTS  # noqa: F401  (public API)
+
+ev.record_fit_starts()   # every later History notes where its fit started (exercise 7 reads it)
 
 
 def _image_size(model) -> int | None:
@@ -83,6 +86,33 @@ def _check_folder_data(fb: Feedback, data: Any) -> bool:
     return True
 
 
+def _check_split(fb: Feedback, ds: Any, data: Any, split: str, name: str, build: str) -> None:
+    """``ds`` holds the images of ``split`` (the same number, the same labels in any order)."""
+    if ins.first_batch(ds) is None:
+        return
+    if _endless(ds):
+        fb.fix(f"`{name}` repeats forever (`.repeat()`): fit would never finish an epoch on its own.",
+               f"Build it without `.repeat()`: `{name} = {build}`.")
+        return
+    want = np.asarray(data.split(split)[1]).reshape(-1)
+    got = _labels_of(ds, limit=len(want) + 1)
+    x = ins.first_batch(ds)[0]
+    runs.LAST["batch_size"] = int(x.shape[0])   # later checks read step counts at this batch size
+    k = max(int(data.num_classes), 1)
+    same = got is not None and len(got) == len(want) and (got.min(initial=0) >= 0) and np.array_equal(
+        np.bincount(got.astype(int), minlength=k), np.bincount(want.astype(int), minlength=k))
+    fb.check(same, f"`{name}` streams the {len(want)} images of the {split} split.",
+             f"`{name}` does not stream the {split} split ({len(want)} images): it gives "
+             f"{'more than ' + str(len(want)) if got is not None and len(got) > len(want) else (len(got) if got is not None else 'no')} "
+             "images, or other labels.", f"Build it with `{name} = {build}`.")
+
+
+def _endless(ds: Any) -> bool:
+    import tensorflow as tf
+
+    return hasattr(ds, "cardinality") and int(ds.cardinality()) == int(tf.data.INFINITE_CARDINALITY)
+
+
 def _check_raw_batches(fb: Feedback, ds: Any, num_classes: int | None, name: str = "train_ds") -> None:
     """A pipeline of (images, labels) batches with raw [0, 255] pixels: the model preprocesses."""
     batch = ins.first_batch(ds) if not isinstance(ds, (tuple, list)) else None
@@ -118,6 +148,7 @@ def exercise_1(folder_data: Any, train_ds: Any, val_ds: Any) -> Feedback:
         return fb.show()
     _check_raw_batches(fb, train_ds, folder_data.num_classes, "train_ds")
     _check_raw_batches(fb, val_ds, folder_data.num_classes, "val_ds")
+    _check_split(fb, train_ds, folder_data, "train", "train_ds", 'folder_data.dataset("train", IMAGE_SIZE, shuffle=True)')
     labels = _labels_of(val_ds) if ins.first_batch(val_ds) is not None else None
     if labels is not None:
         same = len(labels) == len(folder_data.val_labels) and (labels == folder_data.val_labels).all()
@@ -158,8 +189,9 @@ def exercise_2(model: Any, history: Any, val_accuracy: Any, folder_data: Any) ->
                f"input ({NB03}).")
         return fb.show()
     fb.ok(f"The model reuses the base {base.name!r} ({base.count_params():,} parameters).")
-    runs.check_pretrained(fb, base)
-    runs.remember(base)  # Exercise 3 compares with these weights
+    ev.check_pretrained(fb, base, untouched=True)
+    runs.remember(base)  # Exercise 3 compares with these weights when the ImageNet file is absent
+    ev.check_not_reused(fb, base, "exercise_2", "model")
     n_train = count(base.trainable_weights)
     fb.check(n_train == 0, "The base is frozen: none of its weights will change in training.",
              f"The base has {n_train:,} trainable parameters, so training would change the pretrained "
@@ -178,18 +210,19 @@ def exercise_2(model: Any, history: Any, val_accuracy: Any, folder_data: Any) ->
     opt = ins.check_compiled(fb, model)
     hist = runs.check_history(fb, history, model) if opt is not None else None
     claim = runs.as_accuracy(fb, val_accuracy, "val_accuracy")
+    if folder_ok and hist is not None:
+        ev.check_trained_on(fb, history, len(folder_data.train_paths),
+                            {"validation": len(folder_data.val_paths), "test": len(folder_data.test_paths)},
+                            "history", ev.batch_sizes())
     if folder_ok and hist is not None and claim is not None:
         measured = runs.check_claim(fb, claim, model, folder_data, "val_accuracy")
+        ev.check_chance(fb, measured, len(folder_data.val_paths), folder_data.num_classes)
         runs.SEEN[model] = {"optimizer": opt, "lr": ins.learning_rate(opt), "val_accuracy": measured,
                             "history": history}
         runs.LAST["val_accuracy"] = measured
     total, trainable = model.count_params(), count(model.trainable_weights)
     fb.info(f"Parameters: {total:,} in all, {trainable:,} trainable ({100 * trainable / max(total, 1):.1f}%).")
     return fb.show()
-
-
-_CUES = ("colour", "color", "texture", "shape", "contrast", "brightness", "light", "dark", "detail",
-         "edge", "grey", "gray", "hue", "pattern", "outline", "resolution", "blur", "pixel")
 
 
 @guarded("challenge")
@@ -209,6 +242,9 @@ def challenge(model: Any, folder_data: Any, shifted_val_ds: Any, original_accura
         if shifted is not None and ins.first_batch(shifted_val_ds) is None:
             fb.fix(f"`shifted_val_ds` is {describe(shifted_val_ds)}, not a dataset.",
                    "Run the cell that builds `shifted_val_ds`.")
+        elif shifted is not None and _endless(shifted_val_ds):
+            fb.fix("`shifted_val_ds` repeats forever (`.repeat()`), so no accuracy can be measured on it.",
+                   "Build it without `.repeat()`, as the cell above the challenge does.")
         elif shifted is not None:
             measured, n = runs.accuracy(model, shifted_val_ds)
             fb.check(abs(measured - shifted) <= runs.tolerance(n),
@@ -216,16 +252,17 @@ def challenge(model: Any, folder_data: Any, shifted_val_ds: Any, original_accura
                      f"`shifted_accuracy` = {shifted:.3f}, but the model scores {measured:.3f} on `shifted_val_ds`.",
                      "Evaluate the same model on `shifted_val_ds`.")
     text = explanation if isinstance(explanation, str) else ""
-    words = re.findall(r"[a-zA-Z']+", text.lower())
+    words = re.findall(r"\w+", text.lower())          # any script: the check reads no word lists
+    letters = sum(ch.isalpha() for ch in text)
     distinct = len(set(words))
-    fb.check(len(words) >= 15 and distinct >= 10,
-             f"Your explanation has {len(words)} words ({distinct} different).",
+    long_enough = (len(words) >= 15 and distinct >= 10) or (letters >= 60 and len(set(text)) >= 20)
+    fb.check(long_enough, f"Your explanation is there: {len(words)} words ({distinct} different).",
              f"`explanation` should be a few sentences of your own; it has {len(words)} words, "
              f"{distinct} different." if text else f"`explanation` is {describe(explanation)}, not text.",
-             "Explain in two or three sentences what the shift removed and why the features suffer.")
-    fb.check(any(w.startswith(_CUES) for w in words), "It names a visual cue the shift changed.",
-             "It names no visual cue (colour, texture, shape, contrast, detail...).",
-             "Say which cue the ImageNet features relied on and the shift took away.")
+             "Explain in two or three sentences, in any language, what the shift removed and why the "
+             "features suffer.")
+    if long_enough:
+        fb.info("The check cannot judge what your explanation says; compare it with the solution's.")
     if original is not None and shifted is not None:
         fb.info(f"You report {original:.3f} -> {shifted:.3f} under the shift ({shifted - original:+.3f}).")
     return fb.show()

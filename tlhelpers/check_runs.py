@@ -43,16 +43,44 @@ def check_history(fb: Feedback, history: Any, model: Any, name: str = "history",
                f"not the one you passed ({getattr(model, 'name', '?')!r}).",
                "Pass the model and the History of the same `fit` call.")
         return None
-    fb.check("val_accuracy" in hist, f"`{name}`: {epochs} epoch(s), with validation accuracy.",
+    key = val_accuracy_key(hist, model)
+    fb.check(key is not None, f"`{name}`: {epochs} epoch(s), with validation accuracy (`{key}`).",
              f"`{name}` has no validation accuracy: training was not monitored on held-out images.",
              "Pass `validation_data=val_ds` to fit and `metrics=['accuracy']` to compile.")
     return hist
+
+
+def val_accuracy_key(hist: dict, model: Any = None) -> str | None:
+    """The History key of the validation accuracy, whatever the metric's name: "val_accuracy",
+    "val_acc", "val_sparse_categorical_accuracy", "val_binary_accuracy", or the name given to
+    an accuracy metric object compiled into ``model`` (None if absent)."""
+    named = {f"val_{m.name}" for m in _compiled_metrics(model) if "Accuracy" in type(m).__name__
+             and "TopK" not in type(m).__name__}
+    keys = [k for k in hist if k in named or (k.startswith("val_") and ("accuracy" in k or k.endswith("_acc"))
+                                              and "top_k" not in k)]
+    return "val_accuracy" if "val_accuracy" in keys else (sorted(keys)[0] if keys else None)
+
+
+def _compiled_metrics(model: Any) -> list:
+    """The metric objects compiled into ``model`` (Keras 3 nests them in a CompileMetrics)."""
+    out = []
+    for metric in getattr(model, "metrics", None) or []:
+        out.extend(getattr(metric, "metrics", None) or [metric])
+    return out
 
 
 # ---------------------------------------------------------------- accuracies, recomputed
 def tolerance(n: int) -> float:
     """How far a claimed accuracy may be from the recomputed one: one image, at least 0.001."""
     return round(max(1e-3, 1.0 / max(n, 1)), 6)
+
+
+#: the most images a check measures in one call: it answers in seconds, whatever it is given
+MAX_IMAGES = 5000
+
+
+class EndlessData(ValueError):
+    """A dataset that never ends (``.repeat()``): a check cannot measure on it."""
 
 
 def _batches(data: Any, split: str | None, image_size: int | None):
@@ -62,10 +90,19 @@ def _batches(data: Any, split: str | None, image_size: int | None):
         yield from data.dataset(split or "validation", image_size, None, batch_size=64)
     elif isinstance(data, (tuple, list)) and len(data) == 2:
         x, y = np.asarray(data[0]), np.asarray(data[1])
-        for i in range(0, len(x), 64):
+        for i in range(0, min(len(x), MAX_IMAGES), 64):
             yield x[i:i + 64].astype("float32"), y[i:i + 64]
     else:
-        yield from data
+        import tensorflow as tf
+
+        if hasattr(data, "cardinality") and int(data.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+            raise EndlessData("the dataset repeats forever")
+        seen = 0
+        for batch in data:
+            yield batch
+            seen += len(np.asarray(batch[1]))
+            if seen >= MAX_IMAGES:
+                return
 
 
 def accuracy(model, data: Any, split: str | None = None) -> tuple[float, int]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tlhelpers import check_evidence as ev
 from tlhelpers import check_runs as runs
 from tlhelpers import inspection as ins
 from tlhelpers.feedback import NB03, NB04, TITLES, Feedback, count, describe, guarded, start
@@ -45,8 +46,9 @@ def exercise_6(cd_model: Any, cd_history: Any, cd_accuracy: Any, val_data: Any) 
     n_train = count(base.trainable_weights)
     fb.check(n_train == 0, f"A frozen base {base.name!r} with a new two-class head.",
              f"The base has {n_train:,} trainable parameters.", "Set `base.trainable = False` before compiling.")
-    runs.check_pretrained(fb, base)
+    ev.check_pretrained(fb, base, untouched=True)
     runs.remember(base)  # Exercise 7 fine-tunes this base
+    ev.check_not_reused(fb, base, "exercise_6", "cd_model")
     try:
         ins.check_reaches_base(fb, cd_model, base, batch[0])
     except ValueError:
@@ -57,6 +59,9 @@ def exercise_6(cd_model: Any, cd_history: Any, cd_accuracy: Any, val_data: Any) 
     if ins.check_compiled(fb, cd_model, "cd_model") is None:
         return fb.show()
     hist = runs.check_history(fb, cd_history, cd_model, "cd_history")
+    if hist is not None:   # fit(x, y) batches by 32 unless told otherwise; the training split is 4x the validation
+        n_val = len(np.asarray(val_data[1]))
+        ev.check_trained_on(fb, cd_history, 4 * n_val, {"validation": n_val}, "cd_history", (32,))
     claim = runs.as_accuracy(fb, cd_accuracy, "cd_accuracy")
     if hist is not None and claim is not None:
         measured, n = runs.accuracy(cd_model, val_data)
@@ -64,6 +69,9 @@ def exercise_6(cd_model: Any, cd_history: Any, cd_accuracy: Any, val_data: Any) 
                  f"`cd_accuracy` = {claim:.3f} matches the check's measurement on the {n} validation images.",
                  f"`cd_accuracy` = {claim:.3f}, but the model scores {measured:.3f} on the {n} validation images.",
                  "Evaluate the trained model on the validation pair: `cd_model.evaluate(x_cd_val, y_cd_val)[1]`.")
+        import weakref
+
+        START[0] = (weakref.ref(cd_model), ev.fingerprint(cd_model))   # exercise 7's runs start from here
         p_chance = chance_p_value(measured, n, 0.5)
         fb.check(p_chance < 0.05,
                  f"The model scores {measured:.3f} on {n} images, beyond chance (0.5; binomial p = {p_chance:.3g}).",
@@ -75,6 +83,8 @@ def exercise_6(cd_model: Any, cd_history: Any, cd_accuracy: Any, val_data: Any) 
 
 
 _KINDS = {"SGD": "SGD with momentum", "Adam": "Adam", "RMSprop": "RMSprop"}
+#: the fingerprint of cd_model's weights when exercise 6's check measured it
+START: list = [None]
 
 
 def _run_problems(name: str, opt, history) -> list[tuple[str, str]]:
@@ -96,9 +106,59 @@ def _run_problems(name: str, opt, history) -> list[tuple[str, str]]:
     if base is None or not tracked & {id(v) for v in base.weights}:
         out.append((f"The optimizer {name!r} trained the head only, not the top of the base.",
                     f"Unfreeze the top layers (BatchNormalization frozen) before compiling ({NB04})."))
-    if "val_accuracy" not in history.history:
+    if runs.val_accuracy_key(history.history, history.model) is None:
         out.append((f"The run with {name!r} has no validation accuracy.", "Pass `validation_data` to fit."))
+    lr = ins.learning_rate(opt)
+    if lr is not None and not (np.isfinite(lr) and lr > 0):
+        out.append((f"The optimizer {name!r} has learning rate {lr:g}.", "Use a small positive rate, e.g. 1e-4."))
+    if base is not None:
+        out.extend(_bn_problems(name, history.model, base))
     return out
+
+
+def _bn_problems(name: str, model, base) -> list[tuple[str, str]]:
+    """BatchNormalization must stay frozen (or pinned in inference mode) and its statistics unchanged."""
+    bns = [layer for layer in ins.leaves(base) if type(layer).__name__ == "BatchNormalization"]
+    pinned = ins.base_call(model, base)[1] == "pinned"
+    trainable = [layer.name for layer in bns if layer.trainable]
+    out = []
+    if trainable and not pinned:
+        out.append((f"In the run with {name!r}, {len(trainable)} BatchNormalization layers of the base are "
+                    "trainable, so their statistics follow the small batches of cats and dogs.",
+                    f"Freeze them again after unfreezing the top: `if isinstance(layer, "
+                    f"layers.BatchNormalization): layer.trainable = False` ({NB04})."))
+    reference = ev.pristine_weights(base) or runs.snapshot_of(base)
+    if reference is not None and not out:
+        stats = ev.moved_layers(base, reference, atol=1e-6)["statistics"]
+        if stats:
+            out.append((f"The moving statistics of {len(stats)} BatchNormalization layers changed during the "
+                        "runs: BatchNormalization was not kept frozen in every run.",
+                        f"Keep BatchNormalization frozen in every run ({NB04})."))
+    return out
+
+
+def _start_problems(optimizers: dict, opt_histories: dict) -> list[tuple[str, str]]:
+    """Every run must start from the same weights: those exercise 6 trained (when its check saw them)."""
+    starts = {name: getattr(opt_histories[name], "tl_start", None) for name in optimizers}
+    if not starts or any(v is None for v in starts.values()):
+        return []
+    checked = START[0]
+    same_model = checked is not None and all(opt_histories[name].model is checked[0]() for name in optimizers)
+    reference = checked[1] if same_model else None   # a model exercise 6's check never saw: compare the runs
+    hint = ("Keep `start = cd_model.get_weights()` before the loop and call `cd_model.set_weights(start)` "
+            "at the top of every turn, before compile and fit.")
+    if reference is not None:
+        off = [name for name, fp in starts.items() if not ev.same_weights(fp, reference)]
+        if off:
+            return [(f"The run(s) with {', '.join(map(repr, off))} did not start from the weights that "
+                     "Exercise 6 trained (the check compares the weights at the start of each fit): a "
+                     "fair comparison starts every optimizer from the same point.", hint)]
+        return []
+    first = next(iter(starts.values()))
+    if not all(ev.same_weights(fp, first) for fp in starts.values()):
+        return [("The runs did not all start from the same weights (the check compares the weights at "
+                 "the start of each fit): a fair comparison starts every optimizer from the same point.", hint)]
+    return []
 
 
 @guarded("exercise_7")
@@ -125,6 +185,7 @@ def exercise_7(optimizers: Any, opt_histories: Any) -> Feedback:
                "Store `opt_histories[name] = model.fit(...)` inside the loop over the optimizers.")
         return fb.show()
     problems = [p for name, opt in optimizers.items() for p in _run_problems(name, opt, opt_histories[name])]
+    problems = problems or _start_problems(optimizers, opt_histories)
     for text, hint in problems:
         fb.fix(text, hint)
     if problems:
@@ -136,7 +197,12 @@ def exercise_7(optimizers: Any, opt_histories: Any) -> Feedback:
     epochs = {len(h.epoch) for h in hists}
     fb.check(len(epochs) == 1, f"Every run has the same budget ({epochs.pop() if len(epochs) == 1 else ''} epochs).",
              f"The runs have different numbers of epochs ({sorted(epochs)}).", "Compare under the same budget.")
-    finals = {name: (opt_histories[name].history["val_accuracy"][-1], ins.learning_rate(o)) for name, o in optimizers.items()}
-    fb.ok("Every run trained the top of the base, from its own optimizer: " + "; ".join(
+    finals = {name: (opt_histories[name].history[runs.val_accuracy_key(opt_histories[name].history, opt_histories[name].model)][-1],
+                     ins.learning_rate(o)) for name, o in optimizers.items()}
+    if all(getattr(opt_histories[name], "tl_start", None) is not None for name in optimizers):
+        fb.ok("Every run started from the same weights.")
+    else:
+        fb.info("Could not see where the runs started (run the cells of notebook 07 in order, after importing check).")
+    fb.ok("Every run trained the top of the base, with BatchNormalization frozen, from its own optimizer: " + "; ".join(
         f"{name} (lr {lr:g}): val_accuracy {acc:.3f}" for name, (acc, lr) in finals.items()) + ".")
     return fb.show()

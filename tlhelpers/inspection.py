@@ -77,9 +77,14 @@ def is_model(obj: Any) -> bool:
 def built(model) -> bool:
     """True when ``model`` is built and has inputs, so it can be called and inspected."""
     try:
-        return bool(model.built) and len(model.inputs) > 0
-    except (AttributeError, ValueError, TypeError):   # an unbuilt model has no inputs yet
+        if not model.built:
+            return False
+    except AttributeError:
         return False
+    try:
+        return len(model.inputs) > 0
+    except (AttributeError, ValueError, TypeError):   # a built subclassed model has no symbolic inputs
+        return True
 
 
 def check_model(fb: Feedback, model: Any, name: str = "model", hint_nb: str = NB03) -> bool:
@@ -242,6 +247,9 @@ def check_output(fb: Feedback, model, num_classes: int | None) -> None:
     units, act = num_outputs(model), last_activation(model)
     kind, logits = loss_kind(model)
     two = num_classes == 2
+    if units is None:
+        fb.info("Could not read the size of the model's output (a subclassed model); the accuracy check below measures it.")
+        return
     if num_classes and not (units == num_classes or (two and units == 1)):
         fb.fix(f"The output layer has {units} units but the data set has {num_classes} classes.",
                f"The last Dense layer needs one unit per class of this data set ({NB03}, the head).")
@@ -262,9 +270,11 @@ def check_output(fb: Feedback, model, num_classes: int | None) -> None:
         fb.check(act == "softmax", f"{units} softmax outputs: one probability per class.",
                  f"The last activation is {act!r}, so the outputs are not probabilities.",
                  f"Give the last Dense layer activation='softmax' ({NB03}, the head).")
-    if kind in ("categorical", "binary"):
-        fb.fix(f"The loss is {kind} cross-entropy, but the labels are class ids (0, 1, 2, ...).",
-               "Use loss='sparse_categorical_crossentropy' with integer labels.")
+    if kind == "categorical":   # fit would have failed with class ids: the labels were one-hot
+        fb.ok("Categorical cross-entropy with one-hot labels (sparse categorical cross-entropy takes class ids as they are).")
+    elif kind == "binary":
+        fb.fix(f"The loss is binary cross-entropy, but there are {units} outputs, one per class.",
+               "Use loss='sparse_categorical_crossentropy' with one output per class.")
 
 
 def learning_rate(optimizer) -> float | None:
