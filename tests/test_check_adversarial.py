@@ -538,3 +538,18 @@ def test_accuracy_of_an_endless_dataset_is_refused_not_a_hang(fd, good2):
     model = good2[0]
     with pytest.raises(check_runs.EndlessData):
         check_runs.accuracy(model, ds(fd, "validation").repeat())
+
+
+def test_the_real_imagenet_file_is_the_reference(shared_assets):
+    # with the course's offline MobileNet 0.25 file: a base loaded from it matches; one layer
+    # re-initialised is found, and only that one
+    from tlhelpers import check_evidence
+
+    file = check_evidence.pristine_file("mobilenet_025")
+    assert file is not None
+    base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=file, input_shape=(96, 96, 3))
+    reference = check_evidence.pristine_weights(base)
+    assert reference is not None and check_evidence.moved_layers(base, reference) == {"kernels": [], "statistics": []}
+    conv = base.get_layer("conv_pw_5")
+    conv.kernel.assign(keras.initializers.GlorotUniform(seed=1)(conv.kernel.shape))
+    assert check_evidence.moved_layers(base, check_evidence.pristine_weights(base))["kernels"] == ["conv_pw_5"]

@@ -214,15 +214,3 @@ def looks_random(base) -> bool | None:
         return None
     return all(np.all(np.asarray(b.moving_mean) == 0) and np.all(np.asarray(b.moving_variance) == 1)
                for b in bns)
-
-
-def check_pretrained(fb: Feedback, base) -> None:
-    """Add to ``fb`` whether ``base`` carries pretrained weights (its BatchNormalization statistics moved away from their initial values)."""
-    random = looks_random(base)
-    if random:
-        fb.fix("The base's BatchNormalization statistics are still at their initial values: it was "
-               "built with random weights, so nothing is transferred (and its accuracy means little).",
-               f"Pass `weights=\"imagenet\"` (in notebook 07, `weights=WEIGHTS`) to the keras.applications "
-               f"constructor ({NB03}).")
-    elif random is False:
-        fb.ok("The base carries pretrained weights (its BatchNormalization statistics were learned).")
