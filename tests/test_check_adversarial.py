@@ -485,7 +485,7 @@ def test_exercise_7_chained_runs(trained_cd, cats_dogs):
 
 def test_exercise_7_fresh_untrained_model_per_optimizer(trained_cd, cats_dogs):
     o = opts()
-    verdict(check.exercise_7(o, runs_of(trained_cd, o, cats_dogs, fresh=True)), False, "did not start from")
+    verdict(check.exercise_7(o, runs_of(trained_cd, o, cats_dogs, fresh=True)), False, "start from the same weights")
 
 
 def test_exercise_7_batchnorm_unfrozen(trained_cd, cats_dogs):

@@ -195,6 +195,11 @@ def fingerprint(model) -> np.ndarray:
 
 
 def same_weights(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """True when two fingerprints (:func:`fingerprint`) describe the same weights.
+
+    >>> same_weights(np.ones((2, 2)), np.ones((2, 2))), same_weights(np.ones((2, 2)), None)
+    (True, False)
+    """
     return a is not None and b is not None and a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
