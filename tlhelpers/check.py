@@ -88,16 +88,16 @@ def _check_folder_data(fb: Feedback, data: Any) -> bool:
 
 def _check_split(fb: Feedback, ds: Any, data: Any, split: str, name: str, build: str) -> None:
     """``ds`` holds the images of ``split`` (the same number, the same labels in any order)."""
-    if ins.first_batch(ds) is None:
+    batch = ins.first_batch(ds)
+    if batch is None:
         return
-    if _endless(ds):
+    if runs.endless(ds):
         fb.fix(f"`{name}` repeats forever (`.repeat()`): fit would never finish an epoch on its own.",
                f"Build it without `.repeat()`: `{name} = {build}`.")
         return
     want = np.asarray(data.split(split)[1]).reshape(-1)
     got = _labels_of(ds, limit=len(want) + 1)
-    x = ins.first_batch(ds)[0]
-    runs.LAST["batch_size"] = int(x.shape[0])   # later checks read step counts at this batch size
+    runs.LAST["batch_size"] = int(batch[0].shape[0])   # later checks read step counts at this batch size
     k = max(int(data.num_classes), 1)
     same = got is not None and len(got) == len(want) and (got.min(initial=0) >= 0) and np.array_equal(
         np.bincount(got.astype(int), minlength=k), np.bincount(want.astype(int), minlength=k))
@@ -105,12 +105,6 @@ def _check_split(fb: Feedback, ds: Any, data: Any, split: str, name: str, build:
              f"`{name}` does not stream the {split} split ({len(want)} images): it gives "
              f"{'more than ' + str(len(want)) if got is not None and len(got) > len(want) else (len(got) if got is not None else 'no')} "
              "images, or other labels.", f"Build it with `{name} = {build}`.")
-
-
-def _endless(ds: Any) -> bool:
-    import tensorflow as tf
-
-    return hasattr(ds, "cardinality") and int(ds.cardinality()) == int(tf.data.INFINITE_CARDINALITY)
 
 
 def _check_raw_batches(fb: Feedback, ds: Any, num_classes: int | None, name: str = "train_ds") -> None:
@@ -211,9 +205,7 @@ def exercise_2(model: Any, history: Any, val_accuracy: Any, folder_data: Any) ->
     hist = runs.check_history(fb, history, model) if opt is not None else None
     claim = runs.as_accuracy(fb, val_accuracy, "val_accuracy")
     if folder_ok and hist is not None:
-        ev.check_trained_on(fb, history, len(folder_data.train_paths),
-                            {"validation": len(folder_data.val_paths), "test": len(folder_data.test_paths)},
-                            "history", ev.batch_sizes())
+        ev.check_folder_run(fb, history, folder_data, "history")
     if folder_ok and hist is not None and claim is not None:
         measured = runs.check_claim(fb, claim, model, folder_data, "val_accuracy")
         ev.check_chance(fb, measured, len(folder_data.val_paths), folder_data.num_classes)
@@ -242,7 +234,7 @@ def challenge(model: Any, folder_data: Any, shifted_val_ds: Any, original_accura
         if shifted is not None and ins.first_batch(shifted_val_ds) is None:
             fb.fix(f"`shifted_val_ds` is {describe(shifted_val_ds)}, not a dataset.",
                    "Run the cell that builds `shifted_val_ds`.")
-        elif shifted is not None and _endless(shifted_val_ds):
+        elif shifted is not None and runs.endless(shifted_val_ds):
             fb.fix("`shifted_val_ds` repeats forever (`.repeat()`), so no accuracy can be measured on it.",
                    "Build it without `.repeat()`, as the cell above the challenge does.")
         elif shifted is not None:

@@ -61,6 +61,13 @@ def check_trained_on(fb: Feedback, history: Any, n_train: int, others: dict[str,
                "Train on the training split: `model.fit(train_ds, validation_data=val_ds, ...)`.")
 
 
+def check_folder_run(fb: Feedback, history: Any, folder_data: Any, name: str) -> None:
+    """:func:`check_trained_on` for a run on a FolderData's training split (exercises 2-5)."""
+    check_trained_on(fb, history, len(folder_data.train_paths),
+                     {"validation": len(folder_data.val_paths), "test": len(folder_data.test_paths)},
+                     name, batch_sizes())
+
+
 # ---------------------------------------------------------------- better than guessing
 def chance_p(accuracy: float, n: int, num_classes: int) -> float:
     """One-sided binomial p-value of scoring ``accuracy`` on ``n`` images by guessing."""

@@ -62,7 +62,7 @@ def _check_unfrozen(fb: Feedback, model, base) -> None:
              f"({NB04}); tlhelpers.models.InferenceMode pins inference mode for real.")
 
 
-def _check_changes(fb: Feedback, model, base) -> None:
+def _check_changes(fb: Feedback, base) -> None:
     """Which layers of the base moved, measured against the ImageNet file (or exercise 2's copy)."""
     before = ev.pristine_weights(base)
     source = "the ImageNet file"
@@ -154,16 +154,14 @@ def exercise_3(model: Any, history_ft: Any, fine_tune_accuracy: Any, folder_data
         fb.fix("No pretrained base inside the model.", "Fine-tune the model of Exercise 2.")
         return fb.show()
     _check_unfrozen(fb, model, base)
-    _check_changes(fb, model, base)
+    _check_changes(fb, base)
     _check_optimizer(fb, model, base, head_learning_rate)
     seen = runs.SEEN.get(model, {})
     if seen.get("history") is history_ft:
         fb.fix("`history_ft` is the History of Exercise 2.", "Keep what the fine-tuning `fit` returns.")
     elif runs.check_history(fb, history_ft, model, "history_ft", NB04) is not None:
         if _folder_batch(fb, folder_data, model) is not None:
-            ev.check_trained_on(fb, history_ft, len(folder_data.train_paths),
-                                {"validation": len(folder_data.val_paths), "test": len(folder_data.test_paths)},
-                                "history_ft", ev.batch_sizes())
+            ev.check_folder_run(fb, history_ft, folder_data, "history_ft")
         first = history_ft.epoch[0] if history_ft.epoch else 0
         if first > 0:
             fb.ok(f"The epochs continue from epoch {first} (initial_epoch), so the curves join up.")
@@ -223,9 +221,7 @@ def exercise_4(aug_model: Any, aug_history: Any, folder_data: Any) -> Feedback:
         ins.check_reaches_base(fb, aug_model, base, x)
     if ins.check_compiled(fb, aug_model, "aug_model", NB06) is not None:
         if runs.check_history(fb, aug_history, aug_model, "aug_history", NB06) is not None and x is not None:
-            ev.check_trained_on(fb, aug_history, len(folder_data.train_paths),
-                                {"validation": len(folder_data.val_paths), "test": len(folder_data.test_paths)},
-                                "aug_history", ev.batch_sizes())
+            ev.check_folder_run(fb, aug_history, folder_data, "aug_history")
             measured, n = runs.accuracy(aug_model, folder_data, "validation")
             ev.check_chance(fb, measured, n, folder_data.num_classes, "The augmented model")
     return fb.show()
@@ -264,9 +260,7 @@ def exercise_5(scratch: Any, scratch_history: Any, folder_data: Any) -> Feedback
         ins.check_output(fb, scratch, folder_data.num_classes)
     if ins.check_compiled(fb, scratch, "scratch", NB05) is not None:
         if runs.check_history(fb, scratch_history, scratch, "scratch_history", NB05) is not None and x is not None:
-            ev.check_trained_on(fb, scratch_history, len(folder_data.train_paths),
-                                {"validation": len(folder_data.val_paths), "test": len(folder_data.test_paths)},
-                                "scratch_history", ev.batch_sizes())
+            ev.check_folder_run(fb, scratch_history, folder_data, "scratch_history")
             measured, n = runs.accuracy(scratch, folder_data, "validation")
             ev.check_chance(fb, measured, n, folder_data.num_classes, "The CNN from scratch")
             ref = runs.LAST.get("val_accuracy")

@@ -83,6 +83,13 @@ class EndlessData(ValueError):
     """A dataset that never ends (``.repeat()``): a check cannot measure on it."""
 
 
+def endless(data: Any) -> bool:
+    """True for a tf.data dataset that repeats forever (infinite cardinality)."""
+    import tensorflow as tf
+
+    return hasattr(data, "cardinality") and int(data.cardinality()) == int(tf.data.INFINITE_CARDINALITY)
+
+
 def _batches(data: Any, split: str | None, image_size: int | None):
     from tlhelpers.folders import FolderData
 
@@ -93,9 +100,7 @@ def _batches(data: Any, split: str | None, image_size: int | None):
         for i in range(0, min(len(x), MAX_IMAGES), 64):
             yield x[i:i + 64].astype("float32"), y[i:i + 64]
     else:
-        import tensorflow as tf
-
-        if hasattr(data, "cardinality") and int(data.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+        if endless(data):
             raise EndlessData("the dataset repeats forever")
         seen = 0
         for batch in data:
