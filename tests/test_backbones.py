@@ -141,3 +141,43 @@ def test_prepare_weights_online_downloads_through_fetch(tmp_path, monkeypatch):
         assert weights == "imagenet" and target.read_bytes() == body
     finally:
         target.unlink(missing_ok=True)   # a fake file must not stay where Keras looks
+
+
+#: Keras's text of the same warning for MobileNetV2 and MobileNetV3 (keras/src/applications).
+_V2_V3_MESSAGES = (
+    "`input_shape` is undefined or non-square, or `rows` is not in [96, 128, 160, 192, 224]. "
+    "Weights for input shape (224, 224) will be loaded as the default.",
+    "`input_shape` is undefined or non-square, or `rows` is not 224. "
+    "Weights for input shape (224, 224) will be loaded as the default.",
+)
+
+
+def test_native_weights_warning_pattern_matches_what_keras_says(shared_assets, monkeypatch):
+    import re
+    import warnings
+
+    import keras
+
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    weights = backbones.prepare_weights("mobilenet_025", 96)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        keras.applications.MobileNet(alpha=0.25, include_top=False, weights=weights,
+                                     input_shape=(96, 96, 3))   # notebook 03's plain call
+    said = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    assert any(re.match(backbones.NATIVE_WEIGHTS_WARNING, m, re.I) for m in said), said
+    assert all(re.match(backbones.NATIVE_WEIGHTS_WARNING, m, re.I) for m in _V2_V3_MESSAGES)
+    assert not re.match(backbones.NATIVE_WEIGHTS_WARNING, "Weights for input shape (224, 224) are odd")
+
+
+def test_backbone_is_named_for_its_input_size_without_a_warning(shared_assets, monkeypatch):
+    import warnings
+
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        base = backbones.load_backbone("mobilenet_025", 96)   # loads the 224-px file
+    assert base.name == "mobilenet_0.25_96"                   # Keras alone says mobilenet_0.25_224
+    assert [str(w.message) for w in caught if "224" in str(w.message)] == []
+    assert backbones.load_backbone("mobilenet_v2", 100, weights=None).name == "mobilenetv2_1.00_100"
+    assert backbones.load_backbone("mobilenet_100", 160, weights=None).name == "mobilenet_1.00_160"

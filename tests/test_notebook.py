@@ -92,3 +92,16 @@ def test_cgroup_limit_counts_when_smaller(monkeypatch, tmp_path):
     assert notebook._cgroup_available(tmp_path / "absent") is None
     (tmp_path / "memory.max").write_text("garbage\n")
     assert notebook._cgroup_available(tmp_path) is None
+
+
+def test_start_silences_only_the_native_weights_warning():
+    import warnings
+
+    message = ("`input_shape` is undefined or non-square, or `rows` is not in [128, 160, 192, 224]. "
+               "Weights for input shape (224, 224) will be loaded as the default.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        notebook.start(seed=1, profile="ci", verbose=False)
+        warnings.warn(message, UserWarning)          # MobileNet at 96 px: intended, silenced
+        warnings.warn("Weights could not be loaded", UserWarning)   # any other: still shown
+    assert [str(w.message) for w in caught] == ["Weights could not be loaded"]

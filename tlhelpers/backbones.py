@@ -68,6 +68,13 @@ class BackboneSpec:
 _apps = keras.applications
 _MOBILENET_SIZES = (128, 160, 192, 224)
 
+#: The warning Keras gives when a MobileNet (v1, v2 or v3) is built with ImageNet weights at an
+#: input size that has no weights file of its own (96 px for v1, say): it loads the 224-px file,
+#: which is right, since convolution weights do not depend on the input size. Only this message
+#: is filtered (here, and by :func:`tlhelpers.notebook.start` for the notebooks' plain Keras calls).
+NATIVE_WEIGHTS_WARNING = (r"`input_shape` is undefined or non-square, or `rows` is not (in \[[0-9, ]+\]|[0-9]+)\. "
+                          r"Weights for input shape \(224, 224\) will be loaded as the default\.")
+
 BACKBONES: dict[str, BackboneSpec] = {
     "mobilenet_v2": BackboneSpec(
         "mobilenet_v2", _apps.MobileNetV2, _apps.mobilenet_v2.preprocess_input, 224,
@@ -214,14 +221,20 @@ def _build(spec: BackboneSpec, image_size: int, weights: str | None) -> keras.Mo
     from tlhelpers import assets
 
     fname, url = spec.weights_file(image_size)
+    kwargs = dict(spec.kwargs)
+    if spec.constructor in (_apps.MobileNet, _apps.MobileNetV2):
+        # Keras names a MobileNet after the size of its weights file ("mobilenet_0.25_224" at
+        # 96 px); name it after the size it is built for, in Keras's own pattern.
+        family = "mobilenetv2" if spec.constructor is _apps.MobileNetV2 else "mobilenet"
+        kwargs["name"] = f"{family}_{kwargs['alpha']:0.2f}_{image_size}"
     with warnings.catch_warnings():
         # Keras warns when it loads the native-size weights for another input size;
         # that is intended here (convolution weights do not depend on input size).
-        warnings.filterwarnings("ignore", message=".*will be loaded as the default.*")
+        warnings.filterwarnings("ignore", message=NATIVE_WEIGHTS_WARNING, category=UserWarning)
         with assets.download_or_explain(assets.missing_message(spec.name, fname, url)):
             return spec.constructor(
                 include_top=False, weights=weights,
-                input_shape=(image_size, image_size, 3), **dict(spec.kwargs),
+                input_shape=(image_size, image_size, 3), **kwargs,
             )
 
 
