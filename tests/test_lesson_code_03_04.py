@@ -180,3 +180,30 @@ def test_the_taught_lines_stay_in_the_notebooks():
                  "initial_epoch=profile.head_epochs", "for layer in vgg_base.layers[:-4]:",
                  "return self.base(inputs, training=False)"):
         assert line in nb04, line
+
+
+def test_notebook_04_two_rates_cell_gives_the_head_its_own_rate():
+    """Section 7's TwoRates: one SGD step moves the base by lr * gradient and the head (the last
+    layer) by head_lr * gradient, and fit reports the loss and compile's metrics."""
+    import tensorflow as tf
+
+    ns = run_cell("04_fine_tuning.ipynb", "class TwoRates(keras.Model):", tf=tf)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    head = keras.Sequential([keras.Input((8,)), layers.Dense(3, activation="softmax")], name="head")
+    outputs = head(layers.Dense(8, activation="relu", name="body")(inputs))
+    model = ns["TwoRates"](inputs, outputs, head_optimizer=keras.optimizers.SGD(0.1))
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    y = np.arange(16) % 3
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy()(y, model(x, training=True))
+    grads = [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+    history = model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0).history
+    head_ids = {id(v) for v in head.trainable_variables}
+    for v, w0, g in zip(model.trainable_variables, before, grads):
+        lr = 0.1 if id(v) in head_ids else 0.01
+        np.testing.assert_allclose(v.numpy(), w0 - lr * g, atol=1e-6)
+    assert set(history) == {"loss", "accuracy"} and np.isclose(history["loss"][0], float(loss), atol=1e-5)
