@@ -330,7 +330,9 @@ def test_exercise_5_adapted_normalization(fd, ex1):
 
 
 def test_exercise_5_at_chance(fd, ex1):
-    model = scratch()
+    model = scratch()   # its output ignores the image (zero kernel) and never learns (rate 0): one class always
+    dense = model.layers[-1]
+    dense.set_weights([np.zeros_like(dense.kernel.numpy()), dense.bias.numpy()])
     verdict(check.exercise_5(model, train(model, fd, epochs=1, lr=keras.optimizers.Adam(0.0)), fd), False,
             "has not learned the task")
 

@@ -280,7 +280,8 @@ def all_passed() -> bool:
 
 
 from tlhelpers.check_models import exercise_3, exercise_4, exercise_5  # noqa: E402
+from tlhelpers.check_saving import exercise_2b  # noqa: E402
 from tlhelpers.check_tasks import exercise_6, exercise_7  # noqa: E402
 
-__all__ = ["Feedback", "all_passed", "challenge", "exercise_1", "exercise_2", "exercise_3",
+__all__ = ["Feedback", "all_passed", "challenge", "exercise_1", "exercise_2", "exercise_2b", "exercise_3",
            "exercise_4", "exercise_5", "exercise_6", "exercise_7", "is_missing", "ready", "summary"]

@@ -86,19 +86,21 @@ def can_tell_from_chance(n: int, num_classes: int, alpha: float = 0.05) -> bool:
     return n > 0 and chance_p(1.0, n, num_classes) < alpha
 
 
-def check_chance(fb: Feedback, accuracy: float, n: int, num_classes: int, what: str = "The model") -> bool:
-    """A fix when the re-measured ``accuracy`` is within the noise of guessing; True when it is beyond."""
+def check_chance(fb: Feedback, accuracy: float, n: int, num_classes: int, what: str = "The model",
+                 split: str = "validation") -> bool:
+    """A fix when the re-measured ``accuracy`` (on ``n`` images of ``split``) is within the noise of
+    guessing; True when it is beyond."""
     if not num_classes or num_classes < 2:
         return True
     guess = 1.0 / num_classes
     if not can_tell_from_chance(n, num_classes):
-        fb.info(f"{n} validation images are too few to tell learning from guessing ({guess:.3f}).")
+        fb.info(f"{n} {split} images are too few to tell learning from guessing ({guess:.3f}).")
         return True
     p = chance_p(accuracy, n, num_classes)
     fb.check(p < 0.05,
-             f"{what} scores {accuracy:.3f} on {n} validation images, beyond guessing ({guess:.3f}; "
+             f"{what} scores {accuracy:.3f} on {n} {split} images, beyond guessing ({guess:.3f}; "
              f"binomial p = {p:.2g}).",
-             f"{what} scores {accuracy:.3f} on {n} validation images; guessing among {num_classes} classes "
+             f"{what} scores {accuracy:.3f} on {n} {split} images; guessing among {num_classes} classes "
              f"scores {guess:.3f}, and a guesser would do this well {p:.0%} of the time (binomial test): "
              "it has not learned the task.",
              "Common causes: labels that do not match the images, inputs the base does not expect (raw "

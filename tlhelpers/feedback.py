@@ -149,6 +149,7 @@ NB06 = "notebook 06 on data augmentation"
 TITLES = {
     "exercise_1": "Exercise 1 - load a new data set",
     "exercise_2": "Exercise 2 - a feature-extraction model in Keras",
+    "exercise_2b": "Exercise 2b - save, reload and use the model",
     "exercise_3": "Exercise 3 - fine-tune the top of the base",
     "exercise_4": "Exercise 4 - augmentation inside the model",
     "exercise_5": "Exercise 5 - a small CNN from scratch",
