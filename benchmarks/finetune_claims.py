@@ -175,7 +175,7 @@ class Run:
         a, y = a_grid[keep], y_grid[keep]
         model = self.top_model(train_batchnorm)
         training.compile_model(model, lr, verbose=False)
-        model.run_eagerly = True   # as notebook 04 runs them (no traced graph kept in memory)
+        model.run_eagerly = self.profile.name == "cpu"   # as notebook 04 runs them (EAGER)
         training.set_seed(self.seed)
         train = tf.data.Dataset.from_tensor_slices((a, y)).shuffle(len(y), seed=0).batch(batch).repeat()
         losses = model.fit(train, epochs=EXP_STEPS // 10, steps_per_epoch=10, verbose=0).history["loss"]

@@ -67,7 +67,7 @@ def test_training_the_top_on_stored_activations_equals_training_the_whole_model(
     x = rng.uniform(-1, 1, (24, S, S, 3)).astype("float32")
     y = rng.integers(0, 10, 24)
     frozen_base = backbones.load_backbone("m", S)   # notebook 04's section-3 base
-    ns = run_cell(NB, "cut = base.layers[", base=frozen_base, UNFREEZE=UNFREEZE)
+    ns = run_cell(NB, "cut = base.layers[", base=frozen_base, UNFREEZE=UNFREEZE, f_train=None, f_val=None)
     activations = ns["bottom"].predict(x, verbose=0)
     new_head, head_weights = head_maker(frozen_base.output_shape[-1])
     ns = run_cell(NB, "def top_model", backbones=backbones, profile=types.SimpleNamespace(backbone="m"),
