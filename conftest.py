@@ -1,7 +1,8 @@
 """Time and memory of every notebook that nbval executes, with the `ci` budget enforced.
 
-For each notebook: wall time from its first cell to its last, and the peak resident
-memory of its kernel process (VmHWM, Linux). The table is printed at the end of the run
+For each notebook: wall time from its first cell to its last, the peak resident
+memory of its kernel process (VmHWM, Linux), and the number of lines its cells wrote to
+stderr (red in Jupyter; the course aims at none). The table is printed at the end of the run
 and written to ``test-artifacts/notebooks-<profile>.md``. In the ``ci`` profile a
 notebook that takes more than twice its budget (3 minutes) fails the run.
 
@@ -42,21 +43,30 @@ def pytest_runtest_setup(item):
     yield
 
 
+def _stderr_lines(item) -> int:
+    """Lines a cell wrote to stderr (shown in red in Jupyter), from nbval's record of its outputs."""
+    outputs = getattr(item, "test_outputs", None) or []
+    return sum(len(str(o.get("text", "")).splitlines()) for o in outputs
+               if o.get("output_type") == "stream" and o.get("name") == "stderr")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    if _is_cell(item) and (nextitem is None or nextitem.parent is not item.parent):
+    if _is_cell(item):
         record = _records[item.parent.nodeid]
-        record["seconds"] = time.perf_counter() - record["start"]
-        record["peak_mb"] = _kernel_peak_mb(item.parent)
+        record["stderr"] = record.get("stderr", 0) + _stderr_lines(item)
+        if nextitem is None or nextitem.parent is not item.parent:
+            record["seconds"] = time.perf_counter() - record["start"]
+            record["peak_mb"] = _kernel_peak_mb(item.parent)
     yield
 
 
 def _table(profile: str) -> str:
     lines = [f"Notebooks in the `{profile}` profile", "",
-             "| notebook | wall time (s) | kernel peak memory (MB) |", "|---|---:|---:|"]
+             "| notebook | wall time (s) | kernel peak memory (MB) | stderr lines |", "|---|---:|---:|---:|"]
     for name, r in sorted(_records.items()):
         peak = f"{r['peak_mb']:.0f}" if r.get("peak_mb") else "n/a"
-        lines.append(f"| {name} | {r.get('seconds', float('nan')):.0f} | {peak} |")
+        lines.append(f"| {name} | {r.get('seconds', float('nan')):.0f} | {peak} | {r.get('stderr', 0)} |")
     return "\n".join(lines) + "\n"
 
 
