@@ -56,3 +56,21 @@ def test_inspection_sees_the_base_call_and_what_reaches_it():
     assert inspection.last_activation(model) == "softmax" and inspection.num_outputs(model) == 3
     assert inspection.loss_kind(compiled(model)) == ("sparse", False)
     assert describe([]) == "an empty list" and describe(keras.Sequential()) == "a Sequential"
+
+
+def test_accuracy_falls_back_to_eager_once_for_a_model_that_cannot_be_traced():
+    class NumpyInside(keras.Model):   # .numpy() works eagerly but not inside a tf.function
+        calls = 0
+
+        def call(self, x, training=False):
+            NumpyInside.calls += 1
+            mean = float(keras.ops.mean(x).numpy())
+            return keras.ops.one_hot(keras.ops.zeros((keras.ops.shape(x)[0],), "int32") + int(mean > 1e9), 2)
+
+    model = NumpyInside()
+    model(np.zeros((1, 4, 4, 3), "float32"))
+    x, y = np.zeros((130, 4, 4, 3), "float32"), np.zeros(130, int)   # 3 batches of at most 64
+    NumpyInside.calls = 0
+    acc, n = check_runs.accuracy(model, (x, y))
+    assert (acc, n) == (1.0, 130)
+    assert NumpyInside.calls == 4   # one failed trace, then 3 eager batches: no new trace per batch

@@ -118,12 +118,15 @@ def _forward(model):
     import tensorflow as tf
 
     traced = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    eager = []   # set once tracing has failed: later batches do not try again
 
     def run(x: np.ndarray) -> np.ndarray:
-        try:
-            return np.asarray(traced(tf.constant(x)))
-        except Exception:   # noqa: BLE001 - e.g. Python side effects in a learner's model
-            return np.asarray(model(x, training=False))
+        if not eager:
+            try:
+                return np.asarray(traced(tf.constant(x)))
+            except Exception:   # noqa: BLE001 - e.g. Python side effects in a learner's model
+                eager.append(True)
+        return np.asarray(model(x, training=False))
     return run
 
 
