@@ -98,8 +98,11 @@ def test_notebook_04_sets_what_the_benchmark_runs():
     recipe = re.search(r"^RECIPE_UNFREEZE = (\{[^}]*\})\.get\(profile\.backbone\)", source, re.M)
     assert recipe and eval(recipe.group(1)) == claims.RECIPE_UNFREEZE
     for line in ("CosineDecay(FT_LR, decay_steps=steps)",
-                 'layers.RandomTranslation(0.1, 0.1, fill_mode="reflect")', "for batch_size in (8, 32):"):
+                 'layers.RandomTranslation(0.1, 0.1, fill_mode="reflect")', "for batch_size in (8, 32):",
+                 'EAGER = profile.name == "cpu"'):
         assert line in source, line
+    # the benchmark's short runs are eager exactly where the notebook's are
+    assert 'model.run_eagerly = self.profile.name == "cpu"' in Path(claims.__file__).read_text()
 
 
 def test_pretrained_features_beat_random_ones_beyond_the_first_probed_layer(ci):

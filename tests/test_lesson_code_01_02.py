@@ -20,7 +20,7 @@ import pandas as pd
 
 from tlhelpers import models, probing, trainability
 from tlhelpers.backbones import load_backbone
-from tests.test_lesson_code_03_04 import cell, signature  # noqa: F401  (shared helpers)
+from tests.test_lesson_code_03_04 import cell, leaf_layers, signature  # noqa: F401  (shared helpers)
 from tests.test_lesson_code_03_04 import run_cell as _run_cell
 
 NB01 = "01_what_is_transfer_learning.ipynb"
@@ -32,14 +32,7 @@ def run_cell(notebook: str, first_line: str, **namespace) -> dict:
 
 
 def leaf_signatures(model: keras.Model) -> list:
-    out = []
-    for layer in model.layers:
-        inner = layer.base if isinstance(layer, models.InferenceMode) else layer
-        if isinstance(inner, keras.Model):
-            out += leaf_signatures(inner)
-        elif not isinstance(inner, keras.layers.InputLayer):
-            out.append(signature(inner))
-    return out
+    return [signature(layer) for layer in leaf_layers(model)]
 
 
 def test_notebook_01_builds_the_packaged_model_in_plain_keras(capsys):
