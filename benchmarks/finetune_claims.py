@@ -98,15 +98,24 @@ class Run:
         return self.test_predictions(models.transfer_classifier(self.base, head=self.head))
 
     def lesson(self):
-        """Section 4: the last 20 layers, constant FT_LR, profile.epochs epochs."""
+        """Section 4: the last 20 layers, constant FT_LR, profile.epochs epochs, trained as the
+        notebook trains them: on the stored activations of the frozen bottom (same layers)."""
+        import keras
+
         from tlhelpers import models, training
 
-        model, _ = self.fresh()
+        model, base = self.fresh()
         models.unfreeze(model, last_n=UNFREEZE)
-        training.compile_model(model, FT_LR, verbose=False)
+        cut = base.layers[-UNFREEZE - 1].output
+        bottom, top = keras.Model(base.input, cut), keras.Model(cut, base.output)
+        a_tr, _ = training.predict_dataset(bottom, self.ds(self.x_tr, self.y_tr))
+        inputs = keras.Input(shape=cut.shape[1:])
+        x = keras.layers.GlobalAveragePooling2D()(models.InferenceMode(top)(inputs))
+        ft_top = keras.Model(inputs, model.layers[-1](x))   # model.layers[-1]: phase 1's head, shared
+        training.compile_model(ft_top, FT_LR, verbose=False)
         training.set_seed(self.seed)
-        model.fit(self.ds(self.x_tr, self.y_tr, shuffle=True), epochs=self.profile.epochs, verbose=0)
-        return self.test_predictions(model)
+        ft_top.fit(a_tr, self.y_tr, batch_size=self.profile.batch_size, epochs=self.profile.epochs, verbose=0)
+        return self.test_predictions(model)   # the full model: it shares the trained layers
 
     def recipe(self):
         """Section 5: more of the base, cosine decay from FT_LR, augmentation inside the model."""
@@ -175,7 +184,6 @@ class Run:
         a, y = a_grid[keep], y_grid[keep]
         model = self.top_model(train_batchnorm)
         training.compile_model(model, lr, verbose=False)
-        model.run_eagerly = self.profile.name == "cpu"   # as notebook 04 runs them (EAGER)
         training.set_seed(self.seed)
         train = tf.data.Dataset.from_tensor_slices((a, y)).shuffle(len(y), seed=0).batch(batch).repeat()
         losses = model.fit(train, epochs=EXP_STEPS // 10, steps_per_epoch=10, verbose=0).history["loss"]
@@ -248,17 +256,23 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--redo-short-runs", action="store_true",
                         help="rerun only sections 6 and 7 (BN grid, high rate) for the seeds already in --out")
+    parser.add_argument("--redo-lesson", action="store_true",
+                        help="rerun only section 4's lesson run for the seeds already in --out")
     args = parser.parse_args()
 
     from tlhelpers.config import get_profile
 
     profile = get_profile(args.profile)
-    if args.redo_short_runs:
+    if args.redo_short_runs or args.redo_lesson:
         rows = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
         for row in rows:
             run = Run(profile, row["seed"])
-            row["bn"], row["high_lr"] = run.bn_grid(), run.high_lr()
-            print(f"seed {row['seed']}: BN grid and high rate rerun", flush=True)
+            if args.redo_lesson:
+                row["lesson"] = counts(run.y_te, run.lesson(), run.feature_extraction())
+            if args.redo_short_runs:
+                row["bn"], row["high_lr"] = run.bn_grid(), run.high_lr()
+            print(f"seed {row['seed']}: rerun (lesson {args.redo_lesson}, short runs {args.redo_short_runs})",
+                  flush=True)
         part = args.out.with_name(args.out.name + ".part")   # replaced in one step: no half-written record
         part.write_text("".join(json.dumps(row) + "\n" for row in rows))
         os.replace(part, args.out)

@@ -1,9 +1,11 @@
-"""Notebook 04, section 6, trains the top of a base on stored activations of its frozen bottom.
+"""Notebook 04, sections 4 and 6, train the top of a base on stored activations of its frozen bottom.
 
 The notebook says this is the same computation as training the whole model with only the
-top unfrozen. These tests run the notebook's own cells (the split, ``top_model``) on a small
-MobileNetV2 with random weights and check that a few training steps give the same weights
-and the same BatchNormalization statistics both ways, with BN frozen and with BN updating.
+top unfrozen. These tests run the notebook's own cells (the split of section 4, its fit on
+the activations, section 6's ``top_model``) on a small MobileNetV2 with random weights and
+check that a few training steps give the same weights and the same BatchNormalization
+statistics both ways, with BN frozen and with BN updating, and that section 4's fit trains
+the weights of ``ft_model`` itself.
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ def head_maker(dim):
     return (lambda: models.make_head(dim, 10, dropout=0.0)), head_weights
 
 
+def split_cell(ft_base, x, y):
+    """Section 4's split cell on ``ft_base``: returns its namespace (bottom, top, a_train, a_val)."""
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    return run_cell(NB, "cut = ft_base.layers[", ft_base=ft_base, UNFREEZE=UNFREEZE, keras=keras,
+                    training=training, train_ds=ds, val_ds=ds)
+
+
 def train(model, x, y, steps=3):
     training.compile_model(model, 1e-3, verbose=False)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
@@ -67,8 +76,8 @@ def test_training_the_top_on_stored_activations_equals_training_the_whole_model(
     x = rng.uniform(-1, 1, (24, S, S, 3)).astype("float32")
     y = rng.integers(0, 10, 24)
     frozen_base = backbones.load_backbone("m", S)   # notebook 04's section-3 base
-    ns = run_cell(NB, "cut = base.layers[", base=frozen_base, UNFREEZE=UNFREEZE, f_train=None, f_val=None)
-    activations = ns["bottom"].predict(x, verbose=0)
+    ns = split_cell(frozen_base, x, y)
+    activations = ns["a_train"]
     new_head, head_weights = head_maker(frozen_base.output_shape[-1])
     ns = run_cell(NB, "def top_model", backbones=backbones, profile=types.SimpleNamespace(backbone="m"),
                   S=S, UNFREEZE=UNFREEZE, models=models, new_head=new_head, head_weights=head_weights)
@@ -99,3 +108,31 @@ def test_training_the_top_on_stored_activations_equals_training_the_whole_model(
                                        backbones.load_backbone("m", S).get_layer(layer.name).moving_mean.numpy())
                    for layer in top.layers)
     assert bn_moved == train_batchnorm
+
+
+def test_section_4_fit_on_activations_trains_ft_model_itself(pretrained):
+    """The fit cell trains ``ft_top``; ``ft_model`` shares its layers, so it holds the new weights
+    and gives, on images, the same outputs as ``ft_top`` on the stored activations."""
+    backbones = loader(pretrained)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (24, S, S, 3)).astype("float32")
+    y = rng.integers(0, 10, 24)
+    ft_base = backbones.load_backbone("m", S)
+    new_head, head_weights = head_maker(ft_base.output_shape[-1])
+    ft_head = new_head()
+    ft_head.set_weights(head_weights)
+    inputs = keras.Input((S, S, 3))
+    ft_model = keras.Model(inputs, ft_head(layers.GlobalAveragePooling2D()(models.InferenceMode(ft_base)(inputs))))
+    run_cell(NB, "ft_base.trainable = True", ft_base=ft_base, ft_model=ft_model, UNFREEZE=UNFREEZE,
+             layers=layers, trainability=types.SimpleNamespace(trainability_table=lambda m: types.SimpleNamespace(
+                 summary=lambda: "")))
+    before = [w.copy() for w in ft_model.get_weights()]
+    ns = split_cell(ft_base, x, y)
+    ns = run_cell(NB, "inputs = keras.Input(shape=cut.shape[1:])", **{**ns, "layers": layers}, models=models,
+                  ft_head=ft_head, FT_LR=1e-3, y_train=y, y_val=y,
+                  profile=types.SimpleNamespace(batch_size=8, head_epochs=1, epochs=1))
+    assert ns["phase2"]["val_accuracy"], "the fit cell returned no history"
+    changed = sum(not np.allclose(a, b) for a, b in zip(before, ft_model.get_weights()))
+    assert changed > 0, "fitting ft_top left ft_model's weights unchanged: they are not shared"
+    np.testing.assert_allclose(ns["ft_top"].predict(ns["a_train"], verbose=0), ft_model.predict(x, verbose=0),
+                               atol=1e-4)

@@ -79,14 +79,14 @@ SEEDS = json.loads(r'''{
   },
   "label": "ci, mobilenet_025",
   "lesson_gaps": [
-   0.017,
-   0.01,
-   0.036
+   0.011,
+   0.011,
+   0.02
   ],
   "lesson_p": [
-   0.1073515865331888,
-   0.3821258105292198,
-   0.0004686043491620891
+   0.3244787802880661,
+   0.329137126166139,
+   0.08240747932752648
   ],
   "peak_mb": [
    1587,
@@ -118,8 +118,8 @@ SEEDS = json.loads(r'''{
     0.0019
    ],
    "lesson's fine-tuning": [
-    0.6353,
-    0.0072
+    0.6283,
+    0.0023
    ]
   },
   "wall_s": [
@@ -131,43 +131,43 @@ SEEDS = json.loads(r'''{
  "cpu, mobilenet_025": {
   "bn": {
    "10 per class, batch 32": {
-    "mean": 0.0263,
+    "mean": 0.03,
     "per_seed": [
-     0.037,
-     0.047,
-     -0.005
+     0.046,
+     0.045,
+     -0.001
     ],
-    "se": 0.0159,
+    "se": 0.0155,
     "verdict": "within seed noise"
    },
    "10 per class, batch 8": {
-    "mean": 0.0217,
+    "mean": 0.0417,
     "per_seed": [
-     0.0,
-     0.043,
-     0.022
+     0.064,
+     0.025,
+     0.036
     ],
-    "se": 0.0124,
-    "verdict": "within seed noise"
+    "se": 0.0116,
+    "verdict": "suggestive"
    },
    "100 per class, batch 32": {
-    "mean": 0.0073,
+    "mean": 0.0063,
     "per_seed": [
-     0.009,
-     0.014,
+     0.01,
+     0.01,
      -0.001
     ],
-    "se": 0.0044,
+    "se": 0.0037,
     "verdict": "within seed noise"
    },
    "100 per class, batch 8": {
-    "mean": 0.053,
+    "mean": 0.0527,
     "per_seed": [
      0.058,
-     -0.001,
+     -0.002,
      0.102
     ],
-    "se": 0.0298,
+    "se": 0.0301,
     "verdict": "within seed noise"
    }
   },
@@ -185,9 +185,9 @@ SEEDS = json.loads(r'''{
     1
    ],
    "last_loss": [
-    2.32,
     2.31,
-    2.3
+    2.32,
+    2.33
    ],
    "val_accuracy": [
     0.1,
@@ -197,14 +197,14 @@ SEEDS = json.loads(r'''{
   },
   "label": "cpu, mobilenet_025",
   "lesson_gaps": [
-   0.007,
-   -0.003,
-   -0.023
+   0.021,
+   0.011,
+   0.003
   ],
   "lesson_p": [
-   0.5946154859354933,
-   0.8546300421797666,
-   0.05976798194970609
+   0.05490881777576034,
+   0.3425805825718988,
+   0.8603106786164316
   ],
   "peak_mb": [
    1681,
@@ -236,8 +236,8 @@ SEEDS = json.loads(r'''{
     0.0023
    ],
    "lesson's fine-tuning": [
-    0.687,
-    0.0107
+    0.705,
+    0.0074
    ]
   },
   "wall_s": [
