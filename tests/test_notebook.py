@@ -105,3 +105,46 @@ def test_start_silences_only_the_native_weights_warning():
         warnings.warn(message, UserWarning)          # MobileNet at 96 px: intended, silenced
         warnings.warn("Weights could not be loaded", UserWarning)   # any other: still shown
     assert [str(w.message) for w in caught] == ["Weights could not be loaded"]
+
+
+def test_start_drops_only_tensorflows_retracing_warning():
+    """Notebook 04 compares several models; TensorFlow's advice about retracing in a loop does
+    not apply there. start() drops that one message from TensorFlow's log, nothing else."""
+    import logging
+
+    notebook.start(seed=0, verbose=False)
+    notebook.start(seed=0, verbose=False)   # twice: still one filter
+    logger = logging.getLogger("tensorflow")
+    assert sum(isinstance(f, notebook._DropMessage) for f in logger.filters) == 1
+    seen = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        logger.warning("5 out of the last 15 calls to <function f> triggered tf.function retracing. Tracing ...")
+        logger.warning("Some other TensorFlow warning")
+    finally:
+        logger.removeHandler(handler)
+    assert seen == ["Some other TensorFlow warning"]
+
+
+def test_cgroup_v1_and_binders_mem_limit_count_too(tmp_path, monkeypatch):
+    """Issue 29: a cgroup v1 limit (memory/memory.limit_in_bytes) and Binder's MEM_LIMIT lower
+    the memory the warning counts on, like a cgroup v2 limit."""
+    import psutil
+
+    v1 = tmp_path / "memory"
+    v1.mkdir()
+    (v1 / "memory.limit_in_bytes").write_text(f"{2 * 2**30}\n")
+    (v1 / "memory.usage_in_bytes").write_text(f"{1900 * 2**20}\n")
+    (v1 / "memory.stat").write_text(f"cache 5\ntotal_inactive_file {100 * 2**20}\n")
+    assert notebook._cgroup_available(tmp_path) == 248 * 2**20
+    (v1 / "memory.limit_in_bytes").write_text("9223372036854771712\n")   # v1's "no limit"
+    assert notebook._cgroup_available(tmp_path) is None
+    monkeypatch.setattr(notebook, "CGROUP_DIR", tmp_path)
+    monkeypatch.setenv("MEM_LIMIT", str(2**31))
+    available, own = notebook.available_memory_mb()
+    assert available <= max(2048 - own, 0) + 1e-6
+    assert available <= psutil.virtual_memory().available / 2**20
+    monkeypatch.setenv("MEM_LIMIT", "2G")   # not bytes: ignored, not a crash
+    assert notebook.available_memory_mb() is not None

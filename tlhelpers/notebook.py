@@ -8,9 +8,10 @@ profile        : ci
 
 from __future__ import annotations
 
+import logging
 import platform
-import warnings
 import sys
+import warnings
 from pathlib import Path
 from typing import Mapping
 
@@ -51,7 +52,7 @@ import_tensorflow()
 #: docs/performance.md ("Every notebook, per profile"), rounded up.
 NEEDED_MB = {"cpu": 1650, "full": 2000, "ci": 1300}
 
-#: Where Linux exposes this container's cgroup v2 memory limit (Binder: 2 GB).
+#: Where Linux exposes this container's cgroup memory limit (v2, or v1 under memory/).
 CGROUP_DIR = Path("/sys/fs/cgroup")
 
 
@@ -78,22 +79,37 @@ def versions() -> dict[str, str]:
     }
 
 
+#: cgroup v2 and v1 file names: (limit, usage, reclaimable page cache in memory.stat).
+_CGROUP_FILES = (("", "memory.max", "memory.current", "inactive_file"),
+                 ("memory", "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"))
+#: cgroup v1 writes a huge number (about 2**63) for "no limit".
+_NO_LIMIT = 2**60
+
+
 def _cgroup_available(root: Path | None = None) -> int | None:
-    """Bytes still free under the cgroup v2 limit (``memory.max`` minus ``memory.current``,
-    page cache that can be reclaimed not counted as used), or None without a limit."""
+    """Bytes still free under the container's cgroup limit (v2 ``memory.max`` minus
+    ``memory.current``, or v1 ``memory/memory.limit_in_bytes`` minus ``usage_in_bytes``;
+    page cache that can be reclaimed not counted as used), or None without a limit.
+
+    >>> _cgroup_available(Path("/nonexistent")) is None
+    True
+    """
     root = CGROUP_DIR if root is None else root
-    try:
-        limit = (root / "memory.max").read_text().strip()
-        if limit == "max":
-            return None
-        used = int((root / "memory.current").read_text())
-        stat = root / "memory.stat"
-        if stat.is_file():
-            fields = dict(line.split() for line in stat.read_text().splitlines() if " " in line)
-            used -= int(fields.get("inactive_file", 0))
-        return max(int(limit) - max(used, 0), 0)
-    except (OSError, ValueError):
-        return None
+    for sub, limit_file, usage_file, cache_field in _CGROUP_FILES:
+        folder = root / sub if sub else root
+        try:
+            limit = (folder / limit_file).read_text().strip()
+            if limit == "max" or int(limit) >= _NO_LIMIT:
+                return None
+            used = int((folder / usage_file).read_text())
+            stat = folder / "memory.stat"
+            if stat.is_file():
+                fields = dict(line.split() for line in stat.read_text().splitlines() if " " in line)
+                used -= int(fields.get(cache_field, 0))
+            return max(int(limit) - max(used, 0), 0)
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def available_memory_mb() -> tuple[float, float] | None:
@@ -105,10 +121,14 @@ def available_memory_mb() -> tuple[float, float] | None:
     except ImportError:
         return None
     available = psutil.virtual_memory().available
+    own = psutil.Process().memory_info().rss
     cgroup = _cgroup_available()
     if cgroup is not None:
         available = min(available, cgroup)
-    return available / 2**20, psutil.Process().memory_info().rss / 2**20
+    limit = settings().mem_limit   # Binder's MEM_LIMIT: this kernel's share at most
+    if limit is not None:
+        available = min(available, max(limit - own, 0))
+    return available / 2**20, own / 2**20
 
 
 def memory_warning(profile: str) -> str | None:
@@ -174,6 +194,31 @@ def need(namespace: Mapping[str, object], *names: str, run: str) -> None:
         raise NotReadyError(f"{listed} {verb} not defined yet: {run}, then this cell again.")
 
 
+#: The part of TensorFlow's frequent-retracing warning that :func:`start` drops from its log.
+RETRACING_WARNING = "triggered tf.function retracing"
+
+
+class _DropMessage(logging.Filter):
+    """A logging filter that drops records whose message contains ``text``."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
+
+
+def _drop_tensorflow_log(text: str) -> None:
+    """Drop TensorFlow log records containing ``text`` (once; later calls add nothing).
+
+    >>> _drop_tensorflow_log(RETRACING_WARNING)
+    """
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(f, _DropMessage) and f.text == text for f in logger.filters):
+        logger.addFilter(_DropMessage(text))
+
+
 def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> Profile:
     """Seed everything once, pick the profile, and print both with the library versions.
 
@@ -192,6 +237,11 @@ def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> P
     from tlhelpers.backbones import NATIVE_WEIGHTS_WARNING
 
     warnings.filterwarnings("ignore", message=NATIVE_WEIGHTS_WARNING, category=UserWarning)
+    # Each new model that predicts is traced once per input shape, and TensorFlow counts all
+    # of Keras's prediction steps together: a notebook that compares a few models on purpose
+    # gets "N out of the last M calls ... triggered tf.function retracing", advice for code
+    # that rebuilds a function in a loop. Only that message is dropped (RETRACING_WARNING).
+    _drop_tensorflow_log(RETRACING_WARNING)
     if verbose:
         print(active.describe())
         from tlhelpers.backbones import random_weights_requested
