@@ -27,7 +27,7 @@ def test_a_damaged_cache_file_is_recomputed_not_trusted(small, capsys):
     base, x, y = small
     ds = pipeline.make_dataset(x, y, 32, "mobilenet_025", 4)
     good, _ = features.extract_features(base, ds, "k", verbose=False)
-    path = assets.course_cache_dir("features") / "k.npz"
+    path = features.cache_file("k", ds.tl_fingerprint)
     assert not list(path.parent.glob(".*.tmp"))                     # written atomically
     for damage in (b"", path.read_bytes()[:100], b"PK\x03\x04 not a zip"):
         path.write_bytes(damage)
@@ -73,7 +73,7 @@ def test_a_bit_flip_is_caught_by_the_zip_checksum(small, capsys):
     base, x, y = small
     ds = pipeline.make_dataset(x, y, 32, "mobilenet_025", 4)
     good, _ = features.extract_features(base, ds, "flip", verbose=False)
-    path = assets.course_cache_dir("features") / "flip.npz"
+    path = features.cache_file("flip", ds.tl_fingerprint)
     data = bytearray(path.read_bytes())
     data[len(data) // 3] ^= 0xFF                                      # one flipped byte in the arrays
     path.write_bytes(bytes(data))

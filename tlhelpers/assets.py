@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from tlhelpers import config
-from tlhelpers.cachefile import write_atomic
+from tlhelpers.cachefile import temp_name, write_atomic
 
 #: The command that downloads everything a profile needs (see ``tlhelpers.__main__``).
 PREFETCH_COMMAND = "python -m tlhelpers fetch --profile {profile}"
@@ -81,7 +81,8 @@ def keras_cache_dir() -> Path:
 def _writable(path: Path) -> bool:
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
+        # a name of its own: two kernels probing at once never delete each other's probe
+        probe = temp_name(path / ".write-test")
         probe.write_text("ok")
         probe.unlink()
         return True

@@ -7,6 +7,11 @@ fingerprints and printable names.
   two writers never share a temporary file, and the last rename wins.
 - :func:`fingerprint_files` hashes what files *contain* (size, modification time and
   sampled bytes), so swapping two folders' contents changes it, though names do not.
+- :func:`fingerprint_arrays` hashes in-memory arrays (dtype, shape and every byte: about
+  10 ms for CIFAR-10's 15 MB), so a cache key can name the data it was computed from.
+- :func:`keep_aside` moves a damaged file out of the way under a dated name, for a look later.
+- :func:`locked` holds a lock file (the maintained ``filelock`` library) around a
+  read-modify-write, so two kernels saving into one file never lose each other's entries.
 - :func:`display_name` turns a path whose name is not valid UTF-8 (zip archives made on
   Windows) into printable text instead of a ``UnicodeEncodeError``.
 
@@ -16,11 +21,13 @@ fingerprints and printable names.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import hashlib
 import os
 import uuid
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 #: Bytes read from the start, the middle and the end of each file by :func:`fingerprint_files`.
 SAMPLE_BYTES = 4096
@@ -105,3 +112,71 @@ def fingerprint_files(paths: Iterable[str | os.PathLike], extra: bytes = b"") ->
             digest.update(b"<missing>")
     digest.update(extra)
     return digest.hexdigest()
+
+
+def fingerprint_arrays(*arrays, extra: bytes = b"") -> str:
+    """A SHA-256 hex digest of arrays' dtypes, shapes and every byte (plus ``extra``).
+
+    >>> import numpy as np
+    >>> a = np.zeros((2, 3), np.uint8)
+    >>> same, other = fingerprint_arrays(a.copy()), fingerprint_arrays(a + 1)
+    >>> fingerprint_arrays(a) == same, fingerprint_arrays(a) == other
+    (True, False)
+    """
+    import numpy as np   # here, so that the launcher can import this module before numpy is installed
+
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}|".encode())
+        digest.update(array.data)
+    digest.update(extra)
+    return digest.hexdigest()
+
+
+def keep_aside(path: str | os.PathLike) -> Path | None:
+    """Rename a damaged ``path`` to ``<name>.damaged-<date-time>`` next to it (kept for a
+    look, never read again); None when it could not be moved (it is then left in place).
+
+    >>> import tempfile
+    >>> bad = Path(tempfile.mkdtemp()) / "results.json"
+    >>> _ = bad.write_text("{broken")
+    >>> keep_aside(bad).name.startswith("results.json.damaged-"), bad.exists()
+    (True, False)
+    """
+    path = Path(path)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}-{uuid.uuid4().hex[:6]}")
+    try:
+        os.replace(path, target)
+    except OSError:
+        return None
+    return target
+
+
+#: Seconds :func:`locked` waits for another process before giving up with a clear error.
+LOCK_TIMEOUT = 60.0
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold ``<path>.lock`` (a ``filelock.FileLock``) while the block runs: one process at a time.
+
+    >>> import tempfile
+    >>> with locked(Path(tempfile.mkdtemp()) / "results.json"):
+    ...     pass
+    """
+    import filelock
+
+    lock = filelock.FileLock(f"{os.fspath(path)}.lock", timeout=timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise TimeoutError(
+            f"Another process has held the lock on {display_name(path)} for {timeout:.0f} s; "
+            f"wait until it has finished (or delete {display_name(lock.lock_file)} if no "
+            "notebook is running) and try again.") from None
+    try:
+        yield
+    finally:
+        lock.release()
