@@ -104,21 +104,51 @@ def balanced_indices(labels: np.ndarray, per_class: int, seed: int = 0) -> np.nd
     return out
 
 
-def _read_split(root: Path, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+#: The size of every CIFAR-10 image (height, width).
+CIFAR10_SIZE = (32, 32)
+
+
+def _class_files(root: Path) -> list[list[Path]]:
+    """Each class's image files under ``root`` (one split), or an error naming missing classes."""
+    missing = [name for name in CIFAR10_CLASSES if not (root / name).is_dir()]
+    if missing:
+        raise assets.AssetNotAvailableError(
+            f"The CIFAR-10 folder {root} has no sub-folder for {', '.join(missing)}: it needs one "
+            f"per class ({', '.join(CIFAR10_CLASSES)}); restore the missing folder(s) or point "
+            "TL_CIFAR10_DIR at a complete copy.")
+    return [sorted(p for p in (root / name).iterdir() if p.suffix.lower() in _IMAGE_EXTENSIONS)
+            for name in CIFAR10_CLASSES]
+
+
+def _read_image(path: Path) -> np.ndarray:
+    """One 32x32 image as uint8 RGB, or an error that names the file and what to do."""
     from PIL import Image
 
+    fix = "replace it with a good 32x32 copy or delete it, then load again."
+    try:
+        with Image.open(path) as img:
+            if img.size != CIFAR10_SIZE[::-1]:   # read from the header, before decoding
+                raise assets.AssetNotAvailableError(
+                    f"The CIFAR-10 image {path} is {img.width}x{img.height} px, not "
+                    f"{CIFAR10_SIZE[1]}x{CIFAR10_SIZE[0]}: {fix}")
+            return np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        reason = (str(err).splitlines() or [type(err).__name__])[0][:80]
+        raise assets.AssetNotAvailableError(
+            f"The CIFAR-10 image {path} could not be read ({reason}): {fix}") from None
+
+
+def _read_split(root: Path, per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     images, labels = [], []
-    for label, name in enumerate(CIFAR10_CLASSES):
-        files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in _IMAGE_EXTENSIONS)
+    for label, files in enumerate(_class_files(root)):
         if per_class > len(files):
             raise ValueError(
-                f"Asked for {per_class} images per class but {root / name} has only "
+                f"Asked for {per_class} images per class but {root / CIFAR10_CLASSES[label]} has only "
                 f"{len(files)}. Ask for at most {len(files)} per class with this folder."
             )
         for i in sorted(rng.choice(len(files), size=per_class, replace=False)):
-            with Image.open(files[i]) as img:
-                images.append(np.asarray(img.convert("RGB"), dtype=np.uint8))
+            images.append(_read_image(files[i]))
             labels.append(label)
     x, y = np.stack(images), np.asarray(labels, dtype=np.int64)
     order = rng.permutation(len(y))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import numbers
 import os
 from pathlib import Path
 
@@ -22,7 +23,34 @@ import numpy as np
 from tlhelpers import assets
 from tlhelpers.cachefile import display_name, fingerprint_files, path_bytes
 from tlhelpers.imagefiles import IMAGE_EXTENSIONS, ScanReport, usable_files
+
 SPLITS = ("train", "validation", "test")
+
+
+def check_whole(name: str, value, minimum: int, example: int, none_ok: bool = False) -> None:
+    """Refuse anything but a whole number >= ``minimum`` (or None when ``none_ok``), in one sentence.
+
+    >>> check_whole("seed", 0, 0, 0)
+    >>> check_whole("max_per_class", 2.5, 2, 100, none_ok=True)
+    Traceback (most recent call last):
+    ...
+    TypeError: max_per_class must be a whole number such as 100 (or None); got 2.5 (float).
+    """
+    if none_ok and value is None:
+        return
+    also = " (or None)" if none_ok else ""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a whole number such as {example}{also}; "
+                        f"got {value!r} ({type(value).__name__}).")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}{also}, e.g. {example}; got {value!r}.")
+
+
+def _check_fraction(name: str, value) -> None:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a number in [0, 1), e.g. 0.2; got {value!r} ({type(value).__name__}).")
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a fraction in [0, 1), e.g. 0.2; got {value!r}.")
 
 
 @dataclasses.dataclass
@@ -59,6 +87,9 @@ class FolderData:
         """A streaming ``tf.data`` pipeline of one split (see ``pipeline.dataset_from_files``)."""
         from tlhelpers.pipeline import dataset_from_files
 
+        check_whole("image_size", image_size, 1, 96)
+        check_whole("batch_size", batch_size, 1, 32)
+        check_whole("seed", seed, 0, 0)
         paths, labels = self.split(split)
         if not paths:
             raise ValueError(f"The {split} split is empty: load the folder with a {split} fraction > 0.")
@@ -113,8 +144,15 @@ def scan_class_folders(path: str | os.PathLike, report: ScanReport | None = None
         raise ValueError(
             f"{display_name(root)} has {len(classes)} class sub-folder(s) ({found}); a classifier "
             "needs at least 2. Put each class's images in its own sub-folder of this folder.")
-    out = {}
+    out: dict[str, list[Path]] = {}
     for folder in classes:
+        name = display_name(folder.name)   # printable even when not UTF-8
+        if name in out:
+            other = next(p for p in classes if display_name(p.name) == name)
+            raise ValueError(
+                f"The class folders {ascii(os.fsencode(other.name))} and {ascii(os.fsencode(folder.name))} "
+                f"of {display_name(root)} print as the same name '{name}' (one is not UTF-8 text): "
+                "rename one of them so that each class has a name of its own.")
         every = _visible_files(folder)
         files = [f for f in every if f.suffix.lower() in IMAGE_EXTENSIONS]
         if report is not None:
@@ -124,7 +162,7 @@ def scan_class_folders(path: str | os.PathLike, report: ScanReport | None = None
             raise ValueError(
                 f"The class folder {display_name(folder)} has no images (looked for "
                 f"{', '.join(IMAGE_EXTENSIONS)}, any case). Add images or remove the folder.")
-        out[display_name(folder.name)] = files   # printable even when not UTF-8
+        out[name] = files
     return out
 
 
@@ -133,9 +171,12 @@ def load_image_folder(path: str | os.PathLike, validation_split: float = 0.2, se
                       verbose: bool = True) -> FolderData:
     """Scan a class-per-folder tree, check every image, and split it, stratified and seeded.
 
-    Each file used is fully decoded once (see :mod:`tlhelpers.imagefiles`): unreadable
-    files are skipped, unusual modes (RGBA, CMYK, 16-bit, ...) converted once to 8-bit
-    RGB PNGs in the course cache; ``verbose`` prints what was done (also ``.report()``).
+    Each file used is fully decoded once (see :mod:`tlhelpers.imagefiles`), by the decoder
+    that will read it while training: files it cannot read, and files too large to decode
+    safely (judged from their header), are skipped; unusual modes (RGBA, CMYK, 16-bit, ...)
+    are converted once to 8-bit RGB PNGs in the course cache; ``verbose`` prints what was
+    done (also ``.report()``). Arguments of the wrong type or range raise a ``TypeError``
+    or ``ValueError`` that says what to pass.
 
     Each class keeps at most ``max_per_class`` images (a seeded random sample, to keep
     a run small), then ``test_split`` and ``validation_split`` of them (at least one
@@ -145,13 +186,15 @@ def load_image_folder(path: str | os.PathLike, validation_split: float = 0.2, se
     >>> data.class_names                                                # doctest: +SKIP
     ('daisy', 'dandelion', 'roses', 'sunflowers', 'tulips')
     """
-    for name, frac in (("validation_split", validation_split), ("test_split", test_split)):
-        if not 0.0 <= frac < 1.0:
-            raise ValueError(f"{name} must be a fraction in [0, 1), e.g. 0.2; got {frac!r}.")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be the folder's path, a str or pathlib.Path such as "
+                        f"'my_photos'; got {path!r} ({type(path).__name__}).")
+    _check_fraction("validation_split", validation_split)
+    _check_fraction("test_split", test_split)
     if validation_split + test_split >= 1.0:
         raise ValueError("validation_split + test_split must leave some images for training (sum < 1).")
-    if max_per_class is not None and max_per_class < 2:
-        raise ValueError(f"max_per_class must be at least 2 (or None for all images); got {max_per_class!r}.")
+    check_whole("seed", seed, 0, 0)
+    check_whole("max_per_class", max_per_class, 2, 100, none_ok=True)
     report = ScanReport()
     folders = scan_class_folders(path, report)
     cache = assets.course_cache_dir("converted") / hashlib.sha1(

@@ -4,13 +4,18 @@
 files well, but a corrupt or truncated file stops training mid-epoch with an error
 from deep inside TensorFlow, a TIFF cannot be read at all, transparent pixels come
 out with whatever colour is stored under them, and 16-bit or CMYK files depend on
-details of each decoder. So every file is checked once, up front, with Pillow:
+details of each decoder. So every file is checked once, up front
+(:mod:`tlhelpers.imagedecode`): its header is read first (files too large to decode
+safely are refused before any pixel is decoded), then
 
-- ``use``: an 8-bit RGB or grayscale file that TensorFlow decodes correctly;
-- ``convert``: readable but in another mode (RGBA, LA, P, CMYK, 16-bit, ...) or
-  format (TIFF, ...): converted once to an 8-bit RGB PNG in the course cache
+- ``use``: an 8-bit RGB or grayscale file that TensorFlow itself, the decoder of the
+  pipeline, has decoded completely;
+- ``convert``: readable but in another mode (RGBA, LA, P, CMYK, 16-bit, float, ...),
+  with a transparent colour, animated (WebP), or in another format (TIFF, ...):
+  decoded by Pillow and written once as an 8-bit RGB PNG in the course cache
   (transparency composited on white, 16-bit scaled to 8-bit);
-- ``skip``: not an image, or corrupt/truncated: left out, and listed.
+- ``skip``: not an image, too large, or corrupt/truncated for the decoder that would
+  read it: left out, and listed.
 
 >>> from tlhelpers.imagefiles import ScanReport
 >>> ScanReport().summary()
@@ -24,9 +29,12 @@ import hashlib
 import os
 from pathlib import Path
 
-import numpy as np
-
 from tlhelpers.cachefile import display_name, is_utf8, path_bytes, write_atomic
+from tlhelpers.imagedecode import (JPEG_FORMATS, UnreadableImage, first_line,
+                                   pipeline_decode_error, read_header, to_rgb8, valid_png)
+
+__all__ = ["FileCheck", "ScanReport", "check_image", "convert_image", "to_rgb8", "usable_files",
+           "valid_png", "CacheWriteError", "UnreadableImage"]
 
 #: Pillow modes that TensorFlow decodes to correct 8-bit RGB as they are.
 DIRECT_MODES = ("RGB", "L")
@@ -41,6 +49,18 @@ MAX_SIDE = 1024
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
+#: The start of the reason recorded for a file whose converted copy could not be written.
+NOT_CONVERTED = "not converted"
+
+
+class CacheWriteError(OSError):
+    """A converted copy could not be written to the course cache (a full disk, no permission).
+
+    >>> isinstance(CacheWriteError(28, "could not write x.png (No space left on device)"), OSError)
+    True
+    """
+
+
 @dataclasses.dataclass(frozen=True)
 class FileCheck:
     """The decision for one file: ``action`` is "use", "convert" or "skip"."""
@@ -51,108 +71,91 @@ class FileCheck:
 
 
 def check_image(path: str | os.PathLike) -> FileCheck:
-    """Open and fully decode one file (JPEGs at reduced scale, which is fast) and decide.
+    """Read the header, then decide; a file to ``use`` is decoded by TensorFlow, as in the
+    pipeline (files to ``convert`` are decoded by Pillow when converted).
 
     >>> check_image("missing.jpg").action
     'skip'
     """
-    from PIL import Image
-
     path = Path(path)
     try:
-        with Image.open(path) as img:
-            fmt, mode, (width, height) = img.format, img.mode, img.size
-            img.verify()
-        with Image.open(path) as img:
-            if fmt == "JPEG":
-                img.draft(mode, (64, 64))   # decode at 1/8 scale: still reads every byte
-            img.load()
-    except FileNotFoundError:
-        return FileCheck(path, "skip", "file not found")
-    except Image.UnidentifiedImageError:
-        return FileCheck(path, "skip", "not an image (unknown format)")
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        return FileCheck(path, "skip", f"corrupt or truncated ({str(err).splitlines()[0][:60]})")
-    if width * height > LARGE_PIXELS:
+        head = read_header(path)
+    except UnreadableImage as err:
+        return FileCheck(path, "skip", str(err))
+    if head.width * head.height > LARGE_PIXELS:
         return FileCheck(path, "convert", f"large photo, over {LARGE_PIXELS // 10**6} MP")
-    if fmt not in TF_FORMATS:
-        return FileCheck(path, "convert", f"{fmt} format")
-    if mode not in DIRECT_MODES:
-        return FileCheck(path, "convert", f"mode {mode}")
+    if head.format not in TF_FORMATS:
+        return FileCheck(path, "convert", f"{head.format} format")
+    if head.frames > 1:   # TensorFlow reads no animated WebP (GIFs: the first frame)
+        return FileCheck(path, "convert", f"animated {head.format}")
+    if head.mode not in DIRECT_MODES:
+        return FileCheck(path, "convert", f"mode {head.mode}")
+    if head.transparency:   # a tRNS colour: TensorFlow would show the colour stored under it
+        return FileCheck(path, "convert", "transparent colour")
     if not is_utf8(path):   # TensorFlow takes file names as UTF-8 text: copy under a safe name
         return FileCheck(path, "convert", "file name not UTF-8")
+    problem = pipeline_decode_error(path)
+    if problem:
+        return FileCheck(path, "skip", problem)
     return FileCheck(path, "use")
 
 
-def to_rgb8(img) -> "Image.Image":
-    """An 8-bit RGB copy of a Pillow image: alpha on white, 16-bit and float scaled.
-
-    >>> from PIL import Image
-    >>> to_rgb8(Image.new("LA", (2, 2), (0, 0))).getpixel((0, 0))
-    (255, 255, 255)
-    """
-    from PIL import Image
-
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        # 16-bit files are scaled by the 16-bit range, not by their own maximum (a dark
-        # 16-bit image stays dark); Pillow opens 16-bit PNGs as I;16 or (older) I.
-        sixteen = img.mode.startswith("I;16") or (img.mode == "I" and img.format == "PNG")
-        top = 65535.0 if sixteen or arr.max(initial=0) > 255 else 255.0
-        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
-        rgba = img.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return img.convert("RGB")
+def _content_key(src: Path) -> str:
+    """A hash of the whole file (and its path): other bytes, other key, whatever the dates say."""
+    try:
+        with open(src, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256")
+    except OSError as err:
+        raise UnreadableImage(f"could not be read ({first_line(err)})") from None
+    digest.update(b"\0" + path_bytes(src))
+    return digest.hexdigest()[:20]
 
 
-def valid_png(path: str | os.PathLike) -> bool:
-    """True when ``path`` is a complete 8-bit RGB PNG (fully decoded to check)."""
+def _decode_rgb8(src: Path):
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
-            if img.format != "PNG" or img.mode != "RGB":
-                return False
-            img.load()
-        return True
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return False
+        with Image.open(src) as img:
+            img.seek(0)
+            large = img.width * img.height > LARGE_PIXELS
+            if large and img.format in JPEG_FORMATS:
+                img.draft(img.mode, (MAX_SIDE, MAX_SIDE))   # decoded at 1/2 to 1/8 scale
+            rgb = to_rgb8(img)
+    except UnreadableImage:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as err:
+        raise UnreadableImage(f"corrupt or truncated ({first_line(err)})") from None
+    if large:
+        rgb.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return rgb
 
 
 def convert_image(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
     """Write an 8-bit RGB PNG of ``path`` into ``folder`` once; return its path.
 
     Photos over ``LARGE_PIXELS`` are shrunk to ``MAX_SIDE`` px on their longer side.
-    The name comes from the source's path, size and modification time, so an edited
-    source is converted again and an unchanged one is reused. A converted file found
-    in the cache is decoded first: a damaged one (a truncated copy, a full disk) is
+    The name comes from a hash of the source's whole contents (and its path), so an
+    edited or swapped source is converted again, even with the same size and date, and
+    an unchanged one is reused. A converted file found in the cache is decoded first,
+    by the pipeline's decoder: a damaged one (a truncated copy, a full disk) is
     converted again, with a notice, instead of failing later inside TensorFlow. Files
     are written under a name unique to the process, then renamed: two processes
     converting the same folder never read or remove each other's half-written files.
-    """
-    from PIL import Image
 
+    Raises :class:`UnreadableImage` when Pillow cannot decode the source, and
+    :class:`CacheWriteError` (an ``OSError``) when the copy cannot be written.
+    """
     src = Path(path).resolve()
-    stat = src.stat()
-    key = hashlib.sha1(path_bytes(src) + f"|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
-    out = Path(folder) / f"{key}.png"
+    out = Path(folder) / f"{_content_key(src)}.png"
     if out.is_file():
         if valid_png(out):
             return out
         print(f"Notice: the converted copy {out} of {display_name(src)} is damaged; converting it again.")
-    with Image.open(src) as img:
-        img.seek(0)
-        large = img.width * img.height > LARGE_PIXELS
-        if large and img.format == "JPEG":
-            img.draft(img.mode, (MAX_SIDE, MAX_SIDE))   # decoded at 1/2 to 1/8 scale
-        rgb = to_rgb8(img)
-    if large:
-        rgb.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    write_atomic(out, lambda tmp: rgb.save(tmp, format="PNG"))
+    rgb = _decode_rgb8(src)
+    try:
+        write_atomic(out, lambda tmp: rgb.save(tmp, format="PNG"))
+    except OSError as err:
+        raise CacheWriteError(err.errno, f"could not write {out} ({err.strerror or err})") from err
     return out
 
 
@@ -211,6 +214,9 @@ def usable_files(files: list[Path], order, limit: int, cache: Path, report: Scan
     """Walk ``files`` in ``order``; return the first ``limit`` readable ones, converting into
     ``cache`` the files that need it and recording every decision in ``report``.
 
+    A converted copy that cannot be written (a full disk) leaves its file out, listed as
+    skipped, with one notice for the scan, like the feature cache's notice.
+
     >>> usable_files([], [], 5, Path("unused"), ScanReport())
     []
     """
@@ -222,7 +228,19 @@ def usable_files(files: list[Path], order, limit: int, cache: Path, report: Scan
         if check.action == "skip":
             report.skipped.append((str(files[i]), check.reason))
         elif check.action == "convert":
-            converted = str(convert_image(files[i], cache))
+            try:
+                converted = str(convert_image(files[i], cache))
+            except UnreadableImage as err:
+                report.skipped.append((str(files[i]), str(err)))
+                continue
+            except CacheWriteError as err:
+                if not any(why.startswith(NOT_CONVERTED) for _, why in report.skipped):
+                    print(f"Notice: {err.strerror}: files that need converting are left out (listed "
+                          "as skipped). Free some disk space, or set TL_CACHE_DIR to a folder with "
+                          "room, and load the folder again.")
+                why = os.strerror(err.errno) if err.errno else "the cache could not be written"
+                report.skipped.append((str(files[i]), f"{NOT_CONVERTED}: {why}"))
+                continue
             report.converted.append((str(files[i]), check.reason))
             report.originals[converted] = str(files[i])
             out.append(converted)
