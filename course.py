@@ -9,244 +9,94 @@ TensorFlow comes as tensorflow-cpu on Linux x86-64 and Windows machines without 
 GPU, as tensorflow[and-cuda] on Linux with one (found with nvidia-smi), and as tensorflow
 elsewhere; the script says which it chose.
 
-Only the Python standard library is used here, so any Python 3.11 can run it.
-The virtual environment is (re)installed when pyproject.toml changes.
+Only the Python standard library is used. This file checks the Python version before
+anything else and is written so that any Python, 2.7 included, can read it and print that
+sentence; the rest is in tools/course_main.py. The virtual environment is (re)installed
+when pyproject.toml changes, and rebuilt when it is broken.
 """
 
-from __future__ import annotations
-
-import hashlib
-import json
 import os
-import platform
-import shutil
-import signal
 import subprocess
 import sys
-import time
-import venv
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-STAMP = VENV / ".installed-from"
-
-
-def venv_python() -> Path:
-    """The interpreter inside .venv (Scripts\\python.exe on Windows)."""
-    sub = "Scripts/python.exe" if os.name == "nt" else "bin/python"
-    return VENV / sub
-
 
 #: Python versions that can run the course: tested on 3.11; TensorFlow 2.21 publishes wheels
 #: for 3.10 to 3.13 and none for 3.14 (checked with pip, November 2026). Keep in step with
 #: requires-python in pyproject.toml (tests/test_course.py checks it).
 SUPPORTED_PYTHON = ((3, 11), (3, 13))
+COMMANDS = ("lab", "test", "setup", "book")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Keep this file to the syntax of Python 2.7 and 3.0 (no f-strings, annotations, keyword-only
+# arguments or print(..., file=...)), and ASCII: tests/test_course.py checks it.
 
 
-def check_python(version: tuple = tuple(sys.version_info[:3])) -> str | None:
-    """None when this Python can run the course, else one sentence saying what to do."""
-    (low_major, low), (_, high) = SUPPORTED_PYTHON
-    if (low_major, low) <= tuple(version[:2]) <= (low_major, high):
-        return None
-    this = ".".join(str(part) for part in version[:3])
-    names = ", ".join(f"3.{minor}" for minor in range(low, high + 1))
-    return (f"The course needs Python {names} (TensorFlow, which it uses, has no wheels for "
-            f"Python {this}, the one running this script). Install one of those (python.org, "
-            f"or 'conda create -n tl python=3.{low}') and run 'python3.{low} course.py ...' with it.")
+def check_python(version=None):
+    """None when this Python can run the course, else one sentence saying what to do.
 
-
-def has_nvidia_gpu() -> bool:
-    """True when ``nvidia-smi`` is installed and lists at least one GPU."""
-    if shutil.which("nvidia-smi") is None:
-        return False
-    try:
-        found = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return found.returncode == 0 and "GPU" in found.stdout
-
-
-def tensorflow_choice(system: str | None = None, machine: str | None = None,
-                      gpu: bool | None = None) -> tuple[str, str, str]:
-    """(extra, pip package, one sentence why): which TensorFlow build this machine gets.
-
-    >>> tensorflow_choice("Linux", "x86_64", gpu=False)[:2]
-    ('cpu', 'tensorflow-cpu')
+    >>> check_python((3, 11, 7)) is None
+    True
     """
-    system = system or platform.system()
-    machine = (machine or platform.machine()).lower()
-    if system == "Linux" and (has_nvidia_gpu() if gpu is None else gpu):
-        return "gpu", "tensorflow", "an NVIDIA GPU was found (nvidia-smi): installing tensorflow[and-cuda]"
-    if (system == "Linux" and machine in ("x86_64", "amd64")) or system == "Windows":
-        return "cpu", "tensorflow-cpu", ("no NVIDIA GPU: installing the CPU-only build, tensorflow-cpu "
-                                         "(half the download, no CUDA messages)")
-    return "cpu", "tensorflow", (f"installing tensorflow (tensorflow-cpu has no wheels for {system} "
-                                 f"{machine}; this build runs on the CPU)")
+    version = tuple(sys.version_info[:3]) if version is None else tuple(version)
+    (low_major, low), (_, high) = SUPPORTED_PYTHON
+    if (low_major, low) <= version[:2] <= (low_major, high):
+        return None
+    this = ".".join([str(part) for part in version[:3]])
+    names = ", ".join(["3.%d" % minor for minor in range(low, high + 1)])
+    if version[:2] > (low_major, high):
+        why = "TensorFlow has no wheels for Python %s, the one running this script" % this
+    else:
+        why = "its code and tests are written for %s and later; this script runs on Python %s" % (
+            "%d.%d" % (low_major, low), this)
+    return ("The course needs Python %s (%s). Install one of those (python.org, or 'conda create "
+            "-n tl python=3.%d') and run 'python3.%d course.py ...' with it." % (names, why, low, low))
 
 
-def ensure_venv(with_tests: bool = False, with_book: bool = False) -> Path:
-    """Create .venv and install the course into it unless it is already up to date.
+def _load_implementation():
+    """tools/course_main.py, as a module (it needs Python 3.11 or later)."""
+    import importlib.util
 
-    The stamp records the hash of pyproject.toml and the extras installed; a later call
-    that needs no more than those does nothing.
+    path = os.path.join(HERE, "tools", "course_main.py")
+    spec = importlib.util.spec_from_file_location("course_main", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: The launcher itself (ensure_venv, run_tests, assemble_book, ...), or None on an old Python.
+impl = _load_implementation() if check_python() is None else None
+
+
+def __getattr__(name):
+    """``course.ensure_venv`` and the rest: the names of :data:`impl` (Python 3.7+ asks here)."""
+    if impl is None or name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(impl, name)
+
+
+def main(argv):
+    """Check the Python version, then run one command; Ctrl-C ends it with one line and 130.
+
+    >>> main([])  # doctest: +SKIP
+    2
     """
     problem = check_python()
     if problem:
-        sys.exit(problem)
-    extra, package, why = tensorflow_choice()
-    extras = {"course", extra}
-    if with_tests:
-        extras |= {"test", "book"}   # tests/test_book.py builds the book
-    if with_book:
-        extras.add("book")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    python = venv_python()
-    stamp = read_stamp()
-    if python.exists() and stamp.get("pyproject") == wanted and extras <= set(stamp.get("extras", [])):
-        return python
-    if python.exists() and not venv_is_usable(python):
-        print(f"The virtual environment in {VENV} is incomplete (no working pip: an interrupted "
-              "install?); rebuilding it.", flush=True)
-        shutil.rmtree(VENV)
-    if not python.exists():
-        print(f"Creating a virtual environment in {VENV} ...", flush=True)
-        try:
-            venv.EnvBuilder(with_pip=True).create(VENV)
-        except (subprocess.CalledProcessError, OSError) as err:
-            shutil.rmtree(VENV, ignore_errors=True)
-            sys.exit(f"Could not create {VENV} ({err}). On Debian and Ubuntu, install the venv "
-                     "module first ('sudo apt install python3-venv'), then run this command again.")
-    print(f"TensorFlow: {why}.", flush=True)
-    other = {"tensorflow", "tensorflow-cpu"} - {package}
-    if installed(python) & other:   # two builds in one environment overwrite each other's files
-        print(f"Removing {', '.join(sorted(other))} first (it is the other TensorFlow build).", flush=True)
-        subprocess.run([str(python), "-m", "pip", "uninstall", "--yes", *sorted(other)], check=True)
-    print("Installing the course and its dependencies (a few minutes the first time; "
-          "TensorFlow alone is a few hundred MB) ...", flush=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    target = f"{ROOT}[{','.join(sorted(extras))}]"
-    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "on", "-e", target], check=True)
-    STAMP.write_text(json.dumps({"pyproject": wanted, "extras": sorted(extras)}))
-    return python
-
-
-def read_stamp() -> dict:
-    """What the last install recorded; {} when there is none or it is unreadable."""
-    try:
-        stamp = json.loads(STAMP.read_text())
-    except (OSError, ValueError):
-        return {}
-    return stamp if isinstance(stamp, dict) else {}
-
-
-def installed(python: Path) -> set[str]:
-    """Names of the distributions installed in the environment of ``python``."""
-    done = subprocess.run([str(python), "-m", "pip", "list", "--format=json"],
-                          capture_output=True, text=True)
-    try:
-        return {item["name"].lower() for item in json.loads(done.stdout)}
-    except (ValueError, KeyError, TypeError):
-        return set()
-
-
-def venv_is_usable(python: Path) -> bool:
-    """True when the environment's interpreter runs and has pip."""
-    try:
-        result = subprocess.run([str(python), "-m", "pip", "--version"], capture_output=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-def call_keeping_ctrl_c_for_the_child(command: list[str], **kwargs) -> int:
-    """Run ``command``; Ctrl-C goes to it alone (JupyterLab then asks its own shutdown
-    question) instead of stopping this script with a traceback. A Python handler, not
-    SIG_IGN: an ignored signal would stay ignored in the child too."""
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
-    try:
-        return subprocess.call(command, **kwargs)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def run_lab(python: Path, extra: list[str]) -> int:
-    """Start JupyterLab on the notebooks folder."""
-    return call_keeping_ctrl_c_for_the_child([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *extra])
-
-
-BOOK_SOURCE = ROOT / "build" / "book-src"
-BOOK_HTML = ROOT / "build" / "book" / "html"
-
-
-def assemble_book(dest: Path = BOOK_SOURCE) -> list[str]:
-    """Copy what the book shows into ``dest``: README.md as index.md (plus the table of
-    contents), notebooks/, docs/ and book/conf.py. Returns the page names, in order."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    shutil.copy(ROOT / "book" / "conf.py", dest / "conf.py")
-    skip = shutil.ignore_patterns(".ipynb_checkpoints", "benchmarks")
-    shutil.copytree(ROOT / "notebooks", dest / "notebooks", ignore=skip)
-    shutil.copytree(ROOT / "docs", dest / "docs", ignore=skip)
-    notebooks = [p.relative_to(dest).with_suffix("").as_posix()
-                 for p in sorted((dest / "notebooks").glob("*.ipynb"))
-                 + sorted((dest / "notebooks" / "solutions").glob("*.ipynb"))]
-    guides = [p.relative_to(dest).with_suffix("").as_posix() for p in sorted((dest / "docs").glob("*.md"))]
-    toc = "".join(f"\n\n```{{toctree}}\n:caption: {caption}\n:maxdepth: 1\n\n" + "\n".join(pages) + "\n```"
-                  for caption, pages in (("Notebooks", notebooks), ("Guides", guides)))
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (dest / "index.md").write_text(readme + "\n## Contents" + toc + "\n", encoding="utf-8")
-    return notebooks + guides
-
-
-def run_book(python: Path, extra: list[str]) -> int:
-    """Build the static HTML book: every notebook executed, offline, into build/book/html."""
-    env = dict(os.environ)
-    env.setdefault("TL_PROFILE", "cpu")
-    env.setdefault("TL_BACKBONE", "mobilenet_025")   # the weights that exist offline
-    env.setdefault("TL_WIDGETS", "0")                # static figures: a web page has no kernel
-    env.setdefault("MPLBACKEND", "Agg")
-    pages = assemble_book()
-    print(f"Building the book ({len(pages)} pages) in the {env['TL_PROFILE']} profile with "
-          f"{env['TL_BACKBONE']}: every notebook is executed, so this takes minutes ...", flush=True)
-    start = time.monotonic()
-    code = call_keeping_ctrl_c_for_the_child(
-        [str(python), "-m", "sphinx", "-b", "html", "-q", str(BOOK_SOURCE), str(BOOK_HTML), *extra],
-        env=env)
-    if code == 0:
-        size = sum(p.stat().st_size for p in BOOK_HTML.rglob("*") if p.is_file()) / 2**20
-        print(f"Book ready in {time.monotonic() - start:.0f} s ({size:.0f} MB): "
-              f"{BOOK_HTML / 'index.html'}")
-    return code
-
-
-def run_tests(python: Path, extra: list[str]) -> int:
-    """Unit tests and every notebook (nbval), in the small `ci` profile unless TL_PROFILE is set."""
-    env = dict(os.environ)
-    env.setdefault("TL_PROFILE", "ci")
-    env.setdefault("MPLBACKEND", "Agg")
-    print(f"Running tests with TL_PROFILE={env['TL_PROFILE']} ...", flush=True)
-    code = subprocess.call([str(python), "-m", "pytest", *extra], cwd=ROOT, env=env)
-    if code == 5:
-        print("pytest collected no tests: that is a failure, not a pass.")
+        sys.stderr.write(problem + "\n")
         return 1
-    return code
-
-
-def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("lab", "test", "setup", "book"):
-        print(__doc__)
+    if not argv or argv[0] not in COMMANDS:
+        sys.stdout.write(__doc__ + "\n")
         return 2
-    python = ensure_venv(with_tests=argv[0] == "test", with_book=argv[0] == "book")
-    if argv[0] == "lab":
-        return run_lab(python, argv[1:])
-    if argv[0] == "book":
-        return run_book(python, argv[1:])
-    if argv[0] == "test":
-        return run_tests(python, argv[1:])
-    print(f"Ready: {python}")
-    return 0
+    try:
+        return impl.main(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("\nStopped by Ctrl-C. Run 'python course.py %s' again when you want: an "
+                         "unfinished install is completed then.\n" % argv[0])
+        return 130
+    except subprocess.CalledProcessError as err:
+        sys.stderr.write("\n'%s' stopped with exit code %s (its message is above). Fix what it says "
+                         "(often the network), then run 'python course.py %s' again.\n"
+                         % (" ".join(err.cmd[-3:]), err.returncode, argv[0]))
+        return 1
 
 
 if __name__ == "__main__":

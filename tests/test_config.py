@@ -59,3 +59,49 @@ def test_head_epochs_can_be_overridden():
     assert config.get_profile("cpu", env={"TL_HEAD_EPOCHS": "12"}).head_epochs == 12
     with pytest.raises(ValueError, match="TL_HEAD_EPOCHS"):
         config.get_profile("cpu", env={"TL_HEAD_EPOCHS": "many"})
+
+
+# ---- issue 28, class 13: settings that used to pass unchecked or end in a traceback ----------
+
+@pytest.mark.parametrize("value", ["-100", "0", "inf", "nan", "-inf", "lots"])
+def test_memory_available_must_be_a_positive_finite_number(value):
+    with pytest.raises(ValueError, match=r"TL_MEMORY_AVAILABLE_MB=.* set a positive, finite number"):
+        config.settings(env={"TL_MEMORY_AVAILABLE_MB": value})
+    assert config.settings(env={"TL_MEMORY_AVAILABLE_MB": "1500.5"}).memory_available_mb == 1500.5
+
+
+def test_keras_home_that_is_a_file_is_explained(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file")
+    with pytest.raises(ValueError, match=r"notes.txt' is a file, not a folder\. Point KERAS_HOME"):
+        config.settings(env={"KERAS_HOME": str(tmp_path / "notes.txt")})
+    assert config.settings(env={"KERAS_HOME": str(tmp_path / "new")}).keras_home == tmp_path / "new"
+    # under a file, Keras falls back to /tmp/.keras and so does the course (tests/test_assets.py)
+    under = tmp_path / "notes.txt" / "keras"
+    assert config.settings(env={"KERAS_HOME": str(under)}).keras_home == under
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:8000", "localhost:8000/keras-cache", "mirror.lan",
+                                   "http:/no-host", "ftp://host/x"])
+def test_mirror_url_without_a_scheme_is_explained(value):
+    with pytest.raises(ValueError, match=r"TL_MIRROR_URL=.* is not a full address: start it with http://"):
+        config.settings(env={"TL_MIRROR_URL": value})
+    ok = config.settings(env={"TL_MIRROR_URL": "http://127.0.0.1:8000/"}).mirror_url
+    assert ok == "http://127.0.0.1:8000"
+
+
+def test_bad_settings_reach_the_fetch_command_as_one_line(tmp_path, monkeypatch, capsys):
+    """The command a learner types: one `error:` line, no traceback."""
+    from tlhelpers import fetch
+
+    monkeypatch.setenv("TL_MIRROR_URL", "127.0.0.1:8000")
+    monkeypatch.delenv("TL_OFFLINE", raising=False)
+    monkeypatch.delenv("TL_ASSETS_DIR", raising=False)
+    assert fetch.main(["--profile", "ci", "--no-data", "--to", str(tmp_path / "usb")]) == 1
+    assert "error: TL_MIRROR_URL='127.0.0.1:8000' is not a full address" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value, shown", [("0", False), ("false", False), ("No", False), (" off ", False),
+                                          ("", True), ("1", True), ("yes", True)])
+def test_widgets_setting_reads_the_same_words_as_offline(value, shown):
+    """Issue 29: TL_WIDGETS=false/no/off turn widgets off like 0 (TL_OFFLINE reads the same words)."""
+    assert config.settings(env={"TL_WIDGETS": value}).widgets is shown

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import asset_server
 from asset_server import AssetServer
 from tlhelpers import assets, fetch
 
@@ -288,3 +289,49 @@ def test_online_fetch_prefers_the_bundle(weights_bytes, tmp_path, monkeypatch):
         path = fetch.fetch_one(fetch.weights_asset("mobilenet_025", 96), tmp_path / "c", False)
         assert server.httpd.requests == []
     assert path.read_bytes() == weights_bytes
+
+
+# ---- issue 28, class 10: a complete .part and a server that answers 416 ----------------------
+
+DATA = bytes(range(256)) * 40   # a small file with a known checksum: no offline assets needed
+
+
+class _Handler416(asset_server._Handler):
+    """As the asset server, but a Range from the end of the file or past it gets 416, as real
+    servers answer, with ``Content-Range: bytes */N`` unless ``server.content_range`` is False."""
+
+    def do_GET(self):
+        data, wanted = self.server.files.get(self.path), self.headers.get("Range")
+        if data is None or not wanted or int(wanted.split("=")[1].split("-")[0]) < len(data):
+            return super().do_GET()
+        self.server.requests.append((self.path, wanted))
+        self.send_response(416)
+        if self.server.content_range:
+            self.send_header("Content-Range", f"bytes */{len(data)}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.mark.parametrize("content_range", [True, False], ids=["content-range", "no-header"])
+@pytest.mark.parametrize("left, fresh", [(DATA, False),                    # complete: finished
+                                         (DATA[:-1] + b"!", True),         # same size, damaged
+                                         (DATA + b"more", True)],          # longer than the file
+                         ids=["complete", "damaged", "too-long"])
+def test_a_part_answered_with_416_is_finished_or_fetched_again_once(left, fresh, content_range,
+                                                                    tmp_path, monkeypatch):
+    import hashlib
+
+    part = tmp_path / "models" / "test.bin.part"
+    part.parent.mkdir()
+    part.write_bytes(left)
+    asset = fetch.Asset("test file", "http://unused.invalid/", "models/test.bin",
+                        sha256=hashlib.sha256(DATA).hexdigest())
+    server = AssetServer({"/models/test.bin": DATA})
+    server.httpd.RequestHandlerClass = _Handler416
+    server.httpd.content_range = content_range
+    with server:
+        monkeypatch.setenv("TL_MIRROR_URL", server.url)
+        path = fetch.fetch_one(asset, tmp_path, progress=False)   # the old code: "run again"
+        ranges = [r[1] for r in server.httpd.requests]
+    assert path.read_bytes() == DATA and not part.exists()
+    assert ranges == [f"bytes={len(left)}-"] + ([None] if fresh else [])

@@ -22,7 +22,9 @@ Every notebook calls :func:`get_profile` once. The profile is chosen by the
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import urllib.parse
 from pathlib import Path
 from typing import Mapping
 
@@ -96,7 +98,8 @@ _INT_OVERRIDES = {
 }
 
 
-_TRUE = ("1", "true", "yes")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = {"0", "false", "no", "off"}   # TL_WIDGETS: the same words as TL_OFFLINE, negated
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,6 +127,8 @@ class Settings:
     mirror_url: str | None
     #: TL_MEMORY_AVAILABLE_MB: pretend this much memory is available (tests), or None
     memory_available_mb: float | None
+    #: MEM_LIMIT: the container's memory limit in bytes, which Binder sets, or None
+    mem_limit: int | None
     #: TL_WIDGETS=0 turns interactive widgets into static figures
     widgets: bool
     #: TL_WEIGHTS=random: backbones get random weights (timing runs only)
@@ -134,9 +139,42 @@ class Settings:
     tpu: dict[str, str]
 
 
+def _mem_limit(value: str) -> int | None:
+    """Binder's ``MEM_LIMIT`` (bytes) as an int; None when unset or not a positive whole number
+    (it only sharpens a warning, so a strange value is ignored rather than refused).
+
+    >>> _mem_limit("2147483648"), _mem_limit(""), _mem_limit("2G")
+    (2147483648, None, None)
+    """
+    try:
+        limit = int(value.strip())
+    except ValueError:
+        return None
+    return limit if limit > 0 else None
+
+
 def _path(env: Mapping[str, str], var: str) -> Path | None:
     value = env.get(var, "").strip()
     return Path(value).expanduser() if value else None
+
+
+def _keras_home(path: Path | None) -> Path | None:
+    """``path`` unless it is a file. (A folder that cannot be created, e.g. under a file, is
+    replaced by /tmp/.keras, as Keras does: see ``assets.keras_cache_dir``.)"""
+    if path is not None and path.exists() and not path.is_dir():
+        raise ValueError(f"KERAS_HOME={str(path)!r} is a file, not a folder. Point KERAS_HOME at "
+                         "a folder (new or existing, e.g. ~/.keras) or unset it.")
+    return path
+
+
+def _mirror_url(url: str) -> str:
+    """``url`` when it is empty or a full http://, https:// or file:// address."""
+    parts = urllib.parse.urlsplit(url)
+    if url and (parts.scheme.lower() not in ("http", "https", "file")
+                or parts.scheme.lower() != "file" and not parts.netloc):
+        raise ValueError(f"TL_MIRROR_URL={url!r} is not a full address: start it with http:// "
+                         "(e.g. TL_MIRROR_URL=http://192.168.1.10:8000) or unset it.")
+    return url
 
 
 def settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -147,7 +185,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
     >>> settings(env={"TL_MEMORY_AVAILABLE_MB": "lots"})
     Traceback (most recent call last):
     ...
-    ValueError: TL_MEMORY_AVAILABLE_MB='lots' is not a number of megabytes (e.g. 1500); set a number or unset it.
+    ValueError: TL_MEMORY_AVAILABLE_MB='lots' is not a number of megabytes (e.g. 1500): set a positive, finite number or unset it.
     """
     env = os.environ if env is None else env
     weights = env.get("TL_WEIGHTS", "").strip().lower()
@@ -157,20 +195,23 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
     try:
         memory_mb = float(memory) if memory else None
     except ValueError:
+        memory_mb = math.nan
+    if memory_mb is not None and not (0 < memory_mb < math.inf):
         raise ValueError(f"TL_MEMORY_AVAILABLE_MB={memory!r} is not a number of megabytes "
-                         "(e.g. 1500); set a number or unset it.") from None
+                         "(e.g. 1500): set a positive, finite number or unset it.")
     home = Path.home()
     return Settings(
         assets_dir=_path(env, "TL_ASSETS_DIR"),
         offline=env.get("TL_OFFLINE", "").strip().lower() in _TRUE,
-        keras_home=_path(env, "KERAS_HOME") or home / ".keras",
+        keras_home=_keras_home(_path(env, "KERAS_HOME")) or home / ".keras",
         cache_dir=_path(env, "TL_CACHE_DIR") or home / ".cache" / "tlhelpers",
         cifar10_dir=_path(env, "TL_CIFAR10_DIR"),
         flowers_dir=_path(env, "TL_FLOWERS_DIR"),
         flowers_sha256=env.get("TL_FLOWERS_SHA256", "").strip() or None,
-        mirror_url=env.get("TL_MIRROR_URL", "").strip().rstrip("/") or None,
+        mirror_url=_mirror_url(env.get("TL_MIRROR_URL", "").strip().rstrip("/")) or None,
         memory_available_mb=memory_mb,
-        widgets=env.get("TL_WIDGETS", "").strip() != "0",
+        mem_limit=_mem_limit(env.get("MEM_LIMIT", "")),
+        widgets=env.get("TL_WIDGETS", "").strip().lower() not in _FALSE,
         random_weights=weights == "random",
         colab="COLAB_RELEASE_TAG" in env,
         tpu={k: env[k] for k in ("TPU_NAME", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "COLAB_TPU_ADDR",

@@ -30,6 +30,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 from tlhelpers import config
 from tlhelpers import assets, flowers
@@ -126,8 +127,11 @@ def verify(path: Path, asset: Asset) -> str | None:
     return check_file(path, asset.sha256, asset.md5)
 
 
-def download(url: str, dest: Path, progress: bool = True, chunk: int = 1 << 16) -> Path:
-    """Download ``url`` to ``dest``, resuming a ``dest.part`` left by an interrupted run."""
+def download(url: str, dest: Path, progress: bool = True, chunk: int = 1 << 16,
+             check: Callable[[Path], str | None] | None = None) -> Path:
+    """Download ``url`` to ``dest``, resuming a ``dest.part`` left by an interrupted run. On a
+    416 (nothing after those bytes), a ``.part`` of the size in ``Content-Range: bytes */N`` (or,
+    without it, one ``check`` accepts) is the file; any other is fetched again from zero, once."""
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     start = part.stat().st_size if part.exists() else 0
@@ -144,6 +148,16 @@ def download(url: str, dest: Path, progress: bool = True, chunk: int = 1 << 16) 
                     if progress and total:
                         print(f"\r  {dest.name}: {done / 2**20:6.1f} / {total / 2**20:.1f} MB",
                               end="", flush=True)
+    except urllib.error.HTTPError as err:
+        if err.code != 416 or not start:   # a 416 to a request from zero: no .part to blame
+            raise FetchError(f"Could not download {url} (HTTP {err.code}: {err.reason}). Check the "
+                             "address (TL_MIRROR_URL, if set) and try again later.") from None
+        size = (err.headers.get("Content-Range") or "").rpartition("/")[2].strip()
+        part.replace(dest)
+        if (int(size) == start) if size.isdigit() else (check and check(dest) is None):
+            return dest
+        dest.unlink()   # not the server's file: from zero, once (a second 416 is an error above)
+        return download(url, dest, progress, chunk, check)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
         raise FetchError(f"Could not download {url} ({err}). Check the network and run the "
                          "same command again: it resumes where it stopped.") from None
@@ -201,16 +215,13 @@ def fetch_one(asset: Asset, cache: Path, progress: bool = True) -> Path:
         dest.unlink()
     if assets.is_offline():
         raise _missing_offline(asset, dest)
-    for attempt in (1, 2):
+    for _ in (1, 2):
         print(f"fetch   {asset.name} from {asset.source}")
-        download(asset.source, dest, progress)
-        problem = verify(dest, asset)
-        if problem is None:
+        download(asset.source, dest, progress, check=lambda path: verify(path, asset))
+        if (problem := verify(dest, asset)) is None:
             return dest
         dest.unlink()
-        if attempt == 2:
-            raise FetchError(f"{problem}. The download is damaged twice: try another network.")
-    raise AssertionError("unreachable")  # pragma: no cover
+    raise FetchError(f"{problem}. The download is damaged twice: try another network.")
 
 
 def _cifar10_tree_instead(asset: Asset, to: Path | None) -> bool:
@@ -283,11 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image-size", type=int, help="only the --backbone weights for this "
                         "input size (to replace one damaged file)")
     args = parser.parse_args(argv)
-    cache = assets.keras_cache_dir()
     if args.to and (problem := _folder_problem(args.to.expanduser())):
         print(f"error: {problem}", file=sys.stderr)
         return 1
     try:
+        cache = assets.keras_cache_dir()   # reads the settings: a bad one is an error line
         if args.source:
             copied = install_bundle(args.source, cache)
             print(f"Installed {len(copied)} file(s) from {args.source} into {cache}.")
