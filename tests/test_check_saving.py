@@ -164,7 +164,7 @@ def test_notebook_04_save_reload_predict_round_trip(tmp_path, monkeypatch):
     rec_model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
     profile = types.SimpleNamespace(name="test", backbone="mobilenet_025")
     ns = run_cell("04_fine_tuning.ipynb", "preprocess_input = backbones.get_spec", backbones=backbones,
-                  os=os, rec_model=rec_model, profile=profile, S=SIZE, a_train=None, a_grid=None, a_val=None)
+                  os=os, rec_model=rec_model, profile=profile, S=SIZE, a_grid=None, a_val=None)
     reloaded, deployable = ns["reloaded"], ns["deployable"]
     raw = np.random.default_rng(0).uniform(0, 255, (4, SIZE, SIZE, 3)).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(reloaded(raw)),
