@@ -105,3 +105,11 @@ def test_bad_settings_reach_the_fetch_command_as_one_line(tmp_path, monkeypatch,
 def test_widgets_setting_reads_the_same_words_as_offline(value, shown):
     """Issue 29: TL_WIDGETS=false/no/off turn widgets off like 0 (TL_OFFLINE reads the same words)."""
     assert config.settings(env={"TL_WIDGETS": value}).widgets is shown
+
+
+def test_a_setting_equal_to_the_profiles_own_is_not_called_overridden():
+    """Issue 29: TL_BACKBONE=mobilenet_025 in ci (its own backbone) printed "(overridden: backbone)"."""
+    same = config.get_profile("ci", env={"TL_BACKBONE": config.PROFILES["ci"].backbone})
+    assert same.overrides == () and "overridden" not in same.describe()
+    other = config.get_profile("ci", env={"TL_BACKBONE": "mobilenet_v2"})
+    assert other.overrides == ("backbone",) and "(overridden: backbone)" in other.describe()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,12 +21,38 @@ NOISE = [
     "E0000 00:00:1795731442.1 9805 cuda_executor.cc:1228] failed call to cuInit: (303)",
     "W0000 00:00:1795731442.1 9805 gpu_device.cc:2342] Cannot dlopen some GPU libraries.",
     "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild",
+    # TensorFlow 2.19 and older (Colab's): a timestamp, then the level letter and the source file
+    "2025-06-01 12:00:00.123456: E external/local_xla/xla/stream_executor/cuda/cuda_fft.cc:467] Unable to "
+    "register cuFFT factory: Attempting to register factory for plugin cuFFT when one has already been registered",
+    "2025-06-01 12:00:00.123456: E external/local_xla/xla/stream_executor/cuda/cuda_dnn.cc:8310] Unable to "
+    "register cuDNN factory: Attempting to register factory for plugin cuDNN when one has already been registered",
+    "2025-06-01 12:00:00.123456: E external/local_xla/xla/stream_executor/cuda/cuda_blas.cc:1418] Unable to "
+    "register cuBLAS factory: Attempting to register factory for plugin cuBLAS when one has already been registered",
+    "2025-06-01 12:00:00.123456: E external/local_xla/xla/stream_executor/cuda/cuda_driver.cc:152] failed call "
+    "to cuInit: UNKNOWN ERROR (303)",
+    "2025-06-01 12:00:00.123456: I tensorflow/core/util/port.cc:153] oneDNN custom operations are on. You may "
+    "see slightly different numerical results due to floating-point round-off errors.",
+    "2025-06-01 12:00:00.123456: I tensorflow/core/platform/cpu_feature_guard.cc:210] This TensorFlow binary is "
+    "optimized to use available CPU instructions in performance-critical operations.",
+    "2025-06-01 12:00:00.123456: W tensorflow/compiler/tf2tensorrt/utils/py_utils.cc:38] TF-TRT Warning: "
+    "Could not find TensorRT",
+    "2025-06-01 12:00:00.123456: I external/local_xla/xla/tsl/cuda/cudart_stub.cc:32] Could not find cuda drivers "
+    "on your machine, GPU will not be used.",
+    "I tensorflow/core/util/port.cc:153] oneDNN custom operations are on.",
+    "E0000 00:00:1748779200.123456    4321 cuda_blas.cc:1407] Unable to register cuBLAS factory: Attempting to "
+    "register factory for plugin cuBLAS when one has already been registered",
+    "W0000 00:00:1748779200.123456    4321 computation_placer.cc:177] computation placer already registered. "
+    "Please check linkage and avoid linking the same target more than once.",
+    "E0000 00:00:1748779200.123456    4321 computation_placer.cc:177] computation placer already registered.",
+    "2025-06-01 12:00:00.123456: E external/local_xla/xla/service/computation_placer.cc:177] computation placer "
+    "already registered. Please check linkage and avoid linking the same target more than once.",
 ]
 
 
 def loud(line: str) -> bool:
     """What the issue forbids in a notebook: a line that mentions CUDA or is a TF log line."""
-    return "cuda" in line.lower() or line.startswith(("E0000", "W0000", "I0000"))
+    stamped = re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] ", line)
+    return "cuda" in line.lower() or bool(stamped) or line.startswith(("E0000", "W0000", "I0000"))
 
 
 @pytest.mark.parametrize("line", NOISE)
@@ -33,8 +60,15 @@ def test_start_up_noise_is_dropped(line):
     assert not keep(line)
 
 
-@pytest.mark.parametrize("line", ["Traceback (most recent call last):", "ValueError: bad input",
-                                  "E0000 00:00:1.0 1 op_kernel.cc:1] Out of memory"])
+@pytest.mark.parametrize("line", [
+    "Traceback (most recent call last):", "ValueError: bad input",
+    "E0000 00:00:1.0 1 op_kernel.cc:1] Out of memory",
+    "2025-06-01 12:00:00.123456: E tensorflow/core/framework/op_kernel.cc:1857] OP_REQUIRES failed: OOM",
+    "2025-06-01 12:00:00.123456: F tensorflow/core/platform/statusor.cc:33] Attempting to fetch value",
+    "I think the cuDNN docs are wrong",          # a learner's own print, not a log line
+    "2025-06-01 12:00:00 training started",      # a timestamp alone is not TensorFlow's
+    "  File \"/usr/lib/python3/dist-packages/tensorflow/python/eager/execute.py\", line 53, in quick_execute",
+])
 def test_other_lines_are_kept(line):
     assert keep(line)
 

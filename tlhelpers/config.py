@@ -137,6 +137,8 @@ class Settings:
     colab: bool
     #: TPU_NAME / KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS / COLAB_TPU_ADDR / TPU_ACCELERATOR_TYPE
     tpu: dict[str, str]
+    #: GITHUB_REPOSITORY ("owner/name"), set by GitHub Actions: the repository the launch links name
+    github_repository: str | None = None
 
 
 def _mem_limit(value: str) -> int | None:
@@ -216,6 +218,7 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
         colab="COLAB_RELEASE_TAG" in env,
         tpu={k: env[k] for k in ("TPU_NAME", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "COLAB_TPU_ADDR",
                                  "TPU_ACCELERATOR_TYPE") if env.get(k)},
+        github_repository=env.get("GITHUB_REPOSITORY", "").strip() or None,
     )
 
 
@@ -270,7 +273,8 @@ def get_profile(name: str | None = None, env: Mapping[str, str] | None = None) -
     if settings(env).random_weights:
         profile = dataclasses.replace(profile, weights=None)
     if changes:
-        profile = dataclasses.replace(profile, overrides=tuple(sorted(changes)), **changes)
+        really = tuple(sorted(k for k, v in changes.items() if getattr(profile, k) != v))   # not the same value
+        profile = dataclasses.replace(profile, overrides=really, **changes)
         if "image_size" in changes:
             from tlhelpers.backbones import check_image_size
 

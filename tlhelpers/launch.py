@@ -1,13 +1,17 @@
 """Where the course is published, and the launch badges and Colab install cell made from it.
 
-The repository slug and the pinned ref live here and nowhere else. The badges in
-README.md and in each notebook's first cell, and the Colab install cell before each
-notebook's set-up cell, are generated from them; after changing either, run
+The repository slug comes from the repository the course lives in (:func:`repository`:
+``GITHUB_REPOSITORY`` in GitHub Actions, else the ``origin`` remote when it is on GitHub,
+else a placeholder); the pinned ref lives here. The badges in README.md and in each
+notebook's first cell, and the Colab install cell before each notebook's set-up cell, are
+generated from them:
 
-    python -m tlhelpers.launch --update          # rewrites README.md and the notebooks
-    python -m tlhelpers.launch --check           # exit 1 if anything is out of date
+    python -m tlhelpers.launch --update              # for the repository it runs in
+    python -m tlhelpers.launch --update owner/name   # for a repository named explicitly
+    python -m tlhelpers.launch --check               # exit 1 (and say the fix) if out of date
 
-(``tests/test_launch.py`` fails until they agree.)
+(``tests/test_launch.py`` checks that README and the notebooks agree with each other; the
+test workflow runs ``--check``, which also checks that they name the repository itself.)
 
 >>> colab_url("01_what_is_transfer_learning.ipynb").startswith("https://colab.research.google.com/github/")
 True
@@ -15,24 +19,76 @@ True
 
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Mapping
 
-#: GitHub "owner/name" of this course. PLACEHOLDER: set it to the real repository before
-#: publishing, then run ``python -m tlhelpers.launch --update``. Until then no badge works.
-REPO = "OWNER/transfer-learning-keras"
+ROOT = Path(__file__).resolve().parents[1]
+#: What the badges name when no GitHub repository can be found (no badge works then).
+PLACEHOLDER = "OWNER/transfer-learning-keras"
+#: An ``origin`` URL on GitHub: https (with or without .git), ssh://, or scp-like git@github.com:.
+GITHUB_URL = re.compile(r"^(?:(?:https?|ssh|git)://(?:[^@/]+@)?github\.com(?::\d+)?/|git@github\.com:)"
+                        r"(?P<slug>[\w.-]+/[\w.-]+?)(?:\.git)?/?$")
+SLUG = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+def slug_from_url(url: str) -> str | None:
+    """``owner/name`` of a GitHub remote URL, or None for any other URL.
+
+    >>> slug_from_url("git@github.com:someone/tl-course.git")
+    'someone/tl-course'
+    >>> slug_from_url("https://gitlab.com/someone/tl-course.git") is None
+    True
+    """
+    found = GITHUB_URL.match(url.strip())
+    return found["slug"] if found else None
+
+
+def repository(root: Path = ROOT, env: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The GitHub ``owner/name`` the course lives in, and where that was read.
+
+    ``GITHUB_REPOSITORY`` (set in GitHub Actions) wins; else the ``origin`` remote of the
+    git repository at ``root`` when it is a GitHub URL; else :data:`PLACEHOLDER`.
+
+    >>> repository(env={"GITHUB_REPOSITORY": "someone/tl-course"})
+    ('someone/tl-course', 'GITHUB_REPOSITORY')
+    """
+    from tlhelpers import config
+
+    slug = config.settings(env).github_repository or ""   # GITHUB_REPOSITORY, in GitHub Actions
+    if SLUG.match(slug):
+        return slug, "GITHUB_REPOSITORY"
+    try:
+        done = subprocess.run(["git", "-C", str(root), "remote", "get-url", "origin"],
+                              capture_output=True, text=True, timeout=20)
+        url = done.stdout.strip() if done.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):   # no git on this machine
+        url = ""
+    slug = slug_from_url(url) if url else None
+    return (slug, f"origin ({url})") if slug else (PLACEHOLDER, "placeholder")
+
+
+#: GitHub "owner/name" of this course, from :func:`repository` (the placeholder until the
+#: course lives in a GitHub repository: then no badge works).
+REPO = repository()[0]
 #: The branch, tag or commit the badges open and Colab installs ``tlhelpers`` from. Pin it
 #: to the release tag when publishing, so notebooks and helpers always come from one version.
 REF = "main"
 
-ROOT = Path(__file__).resolve().parents[1]
 FIRST_NOTEBOOK = "01_what_is_transfer_learning.ipynb"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 #: First line of the Colab install cell: how it is recognised (and replaced) in a notebook.
 INSTALL_MARKER = "# Colab only: install the course's helpers (elsewhere this cell does nothing)."
 SETUP_MARKER = "notebook.start("
+#: Tags of the install cell: MyST-NB leaves a ``remove-cell`` cell out of the book's pages
+#: (it still runs, and does nothing there); Jupyter and Colab ignore tags.
+INSTALL_TAGS = ("remove-cell",)
+#: The install cell's metadata: its tags, and its source collapsed in JupyterLab (one click shows it).
+INSTALL_METADATA = {"tags": list(INSTALL_TAGS), "jupyter": {"source_hidden": True}}
 README_START, README_END = "<!-- launch:start -->", "<!-- launch:end -->"
 
 
@@ -54,7 +110,7 @@ def binder_url(notebook: str = FIRST_NOTEBOOK) -> str:
 def book_url() -> str:
     """Where GitHub Pages publishes the executed book (.github/workflows/book.yml).
 
-    >>> book_url().endswith("/transfer-learning-keras/")
+    >>> book_url().startswith("https://") and book_url().endswith(REPO.split("/")[1] + "/")
     True
     """
     owner, name = REPO.split("/", 1)
@@ -73,7 +129,8 @@ def badge_markdown(notebook: str, binder: bool = True) -> str:
 #: checks that the two lists agree). Colab normally has them all already.
 RUNTIME_IMPORTS = {"numpy": "numpy", "matplotlib": "matplotlib", "seaborn": "seaborn",
                    "scikit-learn": "sklearn", "pandas": "pandas", "pillow": "PIL", "h5py": "h5py",
-                   "ipython": "IPython", "ipywidgets": "ipywidgets", "psutil": "psutil"}
+                   "ipython": "IPython", "ipywidgets": "ipywidgets", "psutil": "psutil",
+                   "filelock": "filelock"}
 
 
 def colab_install_snippet() -> str:
@@ -138,7 +195,7 @@ def update_notebook(path: Path, root: Path = ROOT) -> bool:
                   if c.cell_type == "code" and SETUP_MARKER in c.source), None)
     if setup is None:
         raise ValueError(f"{path} has no set-up cell (a code cell calling {SETUP_MARKER}...)).")
-    cell = nbformat.v4.new_code_cell(colab_install_snippet())
+    cell = nbformat.v4.new_code_cell(colab_install_snippet(), metadata=dict(INSTALL_METADATA))
     cell.pop("id", None)
     if nb.nbformat_minor >= 5:
         cell["id"] = "colab-install"
@@ -165,9 +222,9 @@ def readme_section(root: Path = ROOT) -> str:
         "executed (built by `python course.py book`, published by `.github/workflows/book.yml`).",
         "",
         *rows,
-        *(["", "> **Not live yet:** `REPO` in `tlhelpers/launch.py` is still a placeholder; "
-            "these links work once it names the published repository."]
-          if REPO.startswith("OWNER/") else []),
+        *(["", "> **Not live yet:** these links name a placeholder repository; they work once "
+            "the course is on GitHub and `python -m tlhelpers.launch --update` has been run there."]
+          if REPO == PLACEHOLDER else []),
         README_END,
     ])
 
@@ -186,40 +243,73 @@ def update_readme(root: Path = ROOT) -> bool:
     return new != text
 
 
+def published_repo(root: Path = ROOT) -> str | None:
+    """The ``owner/name`` that README's launch section names now (None without one)."""
+    text = (root / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"https://mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/", text.split(README_START)[-1])
+    return found[1] if found and README_START in text else None
+
+
+def stale_files(root: Path = ROOT) -> list[str]:
+    """The files that ``--update`` would change (computed on a copy; nothing is written)."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp)
+        shutil.copy(root / "README.md", copy / "README.md")
+        shutil.copytree(root / "notebooks", copy / "notebooks",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        stale = [p.relative_to(copy).as_posix() for p in notebook_paths(copy) if update_notebook(p, copy)]
+        if update_readme(copy):
+            stale.append("README.md")
+    return stale
+
+
+def _placeholder_notice() -> str:
+    return (f"note: no GitHub repository found (GITHUB_REPOSITORY is unset and origin is not a GitHub "
+            f"URL), so the links name the placeholder {PLACEHOLDER}; run this in a clone of the "
+            "published repository, or name it: python -m tlhelpers.launch --update owner/name.")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m tlhelpers.launch --update`` or ``--check``."""
+    """``python -m tlhelpers.launch --update [OWNER/NAME]`` or ``--check [OWNER/NAME]``.
+
+    Without OWNER/NAME, the repository it runs in (:func:`repository`).
+
+    >>> main(["--check"])  # doctest: +SKIP
+    0
+    """
     import argparse
 
+    global REPO
     parser = argparse.ArgumentParser(prog="python -m tlhelpers.launch", description=__doc__.split("\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--update", "--update-notebooks", action="store_true",
+    group.add_argument("--update", "--update-notebooks", nargs="?", const="", metavar="OWNER/NAME",
                        help="rewrite the badges and install cells in README.md and the notebooks")
-    group.add_argument("--check", action="store_true", help="only report what is out of date")
+    group.add_argument("--check", nargs="?", const="", metavar="OWNER/NAME",
+                       help="only report what is out of date (exit 1 if anything is)")
     args = parser.parse_args(argv)
-    if args.check:
-        import shutil
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as tmp:
-            copy = Path(tmp)
-            shutil.copy(ROOT / "README.md", copy / "README.md")
-            shutil.copytree(ROOT / "notebooks", copy / "notebooks",
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-            stale = [p.relative_to(copy).as_posix() for p in notebook_paths(copy)
-                     if update_notebook(p, copy)]
-            if update_readme(copy):
-                stale.append("README.md")
+    given = args.update if args.update is not None else args.check
+    if given and not SLUG.match(given):
+        parser.error(f"{given!r} is not a GitHub repository: give it as owner/name, e.g. someone/tl-course.")
+    REPO, source = (given, "the command line") if given else repository()
+    if args.check is not None:
+        stale = stale_files()
         for name in stale:
-            print(f"out of date: {name}")
-        print("run: python -m tlhelpers.launch --update" if stale else "launch links are up to date")
-        return 1 if stale else 0
-    changed = [p.relative_to(ROOT).as_posix() for p in notebook_paths() if update_notebook(p)]
-    if update_readme():
-        changed.append("README.md")
-    print(f"updated {len(changed)} file(s) for {REPO}@{REF}: " + (", ".join(changed) or "none"))
-    if REPO.startswith("OWNER/"):
-        print("note: REPO is still the placeholder; set it in tlhelpers/launch.py before publishing.")
-    return 0
+            print(f"out of date for {REPO}: {name}")
+        print(f"fix: python -m tlhelpers.launch --update {REPO}" if stale
+              else f"launch links are up to date for {REPO}@{REF} (from {source})")
+    else:
+        stale = []
+        changed = [p.relative_to(ROOT).as_posix() for p in notebook_paths() if update_notebook(p)]
+        if update_readme():
+            changed.append("README.md")
+        print(f"updated {len(changed)} file(s) for {REPO}@{REF} (from {source}): "
+              + (", ".join(changed) or "none"))
+    if REPO == PLACEHOLDER:
+        print(_placeholder_notice())
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

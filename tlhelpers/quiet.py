@@ -20,12 +20,21 @@ import sys
 import tempfile
 from typing import Iterator
 
-#: Start-up noise: absl's note about early messages, info and warning lines (I0000…,
-#: W0000…), CUDA or TensorRT being absent on a CPU machine, and the CPU-instructions note.
+#: What GPU start-up errors on a machine without a (usable) GPU mention: CUDA and its
+#: libraries registering twice or failing to start, TensorRT, XLA's computation placer.
+GPU_NOISE = r".*(cuda|CUDA|cuInit|cuFFT|cuDNN|cuBLAS|TensorRT|computation placer already registered)"
+#: The timestamp TensorFlow 2.19 and older put before a log line: ``2025-06-01 12:00:00.123456: ``.
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?: "
+#: Start-up noise: absl's note about early messages; info and warning lines, in absl's form
+#: (I0000 …, W0000 …) and in the timestamped form (``… I tensorflow/core/util/port.cc:153] …``);
+#: error lines about CUDA, its libraries or TensorRT being absent on a CPU machine, in both
+#: forms; and the CPU-instructions note. Other error lines (out of memory, …) are kept.
 NOISE = re.compile(
     r"^(WARNING: All log messages before absl::InitializeLog\(\) is called"
     r"|[IW]\d{4} \d\d:\d\d:\d\d"
-    r"|E\d{4} .*(cuda|CUDA|cuInit|TensorRT)"
+    rf"|({STAMP})?[IW] (tensorflow|external|third_party|xla)/\S+:\d+\] "
+    rf"|E\d{{4}} {GPU_NOISE}"
+    rf"|{STAMP}E {GPU_NOISE}"
     r"|To enable the following instructions:)"
 )
 
