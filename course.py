@@ -5,6 +5,9 @@
     python course.py book    # build the course as a static website (build/book/html)
     python course.py setup   # only create or update .venv
 
+Each installs the versions the course was measured with (constraints.txt); add --no-pins
+(or set TL_NO_PINS=1) for the newest versions that pyproject.toml allows.
+
 TensorFlow comes as tensorflow-cpu on Linux x86-64 and Windows machines without an NVIDIA
 GPU, as tensorflow[and-cuda] on Linux with one (found with nvidia-smi), and as tensorflow
 elsewhere; the script says which it chose.

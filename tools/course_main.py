@@ -63,11 +63,13 @@ def tensorflow_choice(system: str | None = None, machine: str | None = None,
                                  f"{machine}; this build runs on the CPU)")
 
 
-def ensure_venv(with_tests: bool = False, with_book: bool = False) -> Path:
+def ensure_venv(with_tests: bool = False, with_book: bool = False, pins: bool = True) -> Path:
     """Create .venv and install the course into it unless it is already up to date.
 
-    The stamp records the hash of pyproject.toml and the extras installed; a later call
-    that needs no more than those does nothing.
+    With ``pins`` (the default) pip installs the versions of constraints.txt, the ones the
+    course was measured with; without, the newest that pyproject.toml allows. The stamp
+    records the hash of pyproject.toml (and of the pins) and the extras installed; a later
+    call that needs no more than those does nothing.
     """
     extra, package, why = tensorflow_choice()
     extras = {"course", extra}
@@ -75,7 +77,10 @@ def ensure_venv(with_tests: bool = False, with_book: bool = False) -> Path:
         extras |= {"test", "book"}   # tests/test_book.py builds the book
     if with_book:
         extras.add("book")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    constraints = ROOT / "constraints.txt"
+    pinned = pins and constraints.is_file()
+    recipe = (ROOT / "pyproject.toml").read_bytes() + (constraints.read_bytes() if pinned else b"unpinned")
+    wanted = hashlib.sha256(recipe).hexdigest()
     python = venv_python()
     if VENV.exists() and not venv_is_usable(python):
         # checked before trusting the stamp: a damaged pyvenv.cfg leaves a python that cannot start
@@ -97,7 +102,11 @@ def ensure_venv(with_tests: bool = False, with_book: bool = False) -> Path:
           "TensorFlow alone is a few hundred MB) ...", flush=True)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
     target = f"{ROOT}[{','.join(sorted(extras))}]"
-    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "on", "-e", target], check=True)
+    print("Versions: " + ("the pinned ones of constraints.txt (--no-pins for the newest)" if pinned
+                          else "the newest that pyproject.toml allows (no pins)") + ".", flush=True)
+    pin_args = ["-c", str(constraints)] if pinned else []
+    subprocess.run([str(python), "-m", "pip", "install", "--progress-bar", "on", *pin_args, "-e", target],
+                   check=True)
     STAMP.write_text(json.dumps({"pyproject": wanted, "extras": sorted(extras)}))
     return python
 
@@ -229,7 +238,9 @@ def main(argv: list[str]) -> int:
     >>> main(["setup"])  # doctest: +SKIP
     0
     """
-    python = ensure_venv(with_tests=argv[0] == "test", with_book=argv[0] == "book")
+    pins = "--no-pins" not in argv and os.environ.get("TL_NO_PINS", "").strip().lower() not in ("1", "true", "yes")
+    argv = [arg for arg in argv if arg != "--no-pins"]
+    python = ensure_venv(with_tests=argv[0] == "test", with_book=argv[0] == "book", pins=pins)
     if argv[0] == "lab":
         return run_lab(python, argv[1:])
     if argv[0] == "book":
