@@ -238,3 +238,14 @@ def test_the_version_sentence_gives_the_right_reason():
     assert "written for 3.11 and later" in old and "TensorFlow" not in old, old
     assert "TensorFlow has no wheels for Python 3.14.0" in new, new
     assert course.check_python((3, 12, 1)) is None
+
+
+@pytest.mark.parametrize("uid, expected", [(0, True), (1000, False)])
+def test_lab_as_root_adds_allow_root_and_says_so(monkeypatch, capsys, uid, expected):
+    """Issue 29: as root (Docker, WSL) Jupyter exits 1 without --allow-root; the launcher adds it."""
+    calls = []
+    monkeypatch.setattr(course.impl.os, "geteuid", lambda: uid, raising=False)
+    monkeypatch.setattr(course.impl, "call_keeping_ctrl_c_for_the_child", lambda cmd: calls.append(cmd) or 0)
+    assert course.impl.run_lab(Path("/venv/bin/python"), []) == 0
+    assert ("--allow-root" in calls[0]) is expected
+    assert ("--allow-root" in capsys.readouterr().out) is expected

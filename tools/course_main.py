@@ -169,7 +169,15 @@ def call_keeping_ctrl_c_for_the_child(command: list[str], **kwargs) -> int:
 
 
 def run_lab(python: Path, extra: list[str]) -> int:
-    """Start JupyterLab on the notebooks folder."""
+    """Start JupyterLab on the notebooks folder.
+
+    As root (a Docker container, WSL), Jupyter refuses to start without ``--allow-root``;
+    the launcher adds it and says so, instead of exiting with Jupyter's message.
+    """
+    if getattr(os, "geteuid", lambda: 1)() == 0 and "--allow-root" not in extra:
+        print("Running as root (a container or WSL?): starting JupyterLab with --allow-root. "
+              "As a normal user this is not needed.", flush=True)
+        extra = [*extra, "--allow-root"]
     return call_keeping_ctrl_c_for_the_child([str(python), "-m", "jupyter", "lab", str(ROOT / "notebooks"), *extra])
 
 
