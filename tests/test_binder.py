@@ -53,6 +53,7 @@ def test_every_command_exists():
 def test_post_build_installs_tlhelpers_and_prefetches_cpu_without_caches():
     text = POST_BUILD.read_text()
     assert "pip install --no-deps --no-cache-dir -e ." in text
+    assert "pip install --no-cache-dir -c constraints.txt -e . tensorflow-cpu keras" in text   # the pins
     assert 'tlhelpers fetch --profile "${TL_BINDER_PROFILE:-cpu}"' in text
     assert 'rm -rf "${HOME}/.cache/pip"' in text
 
