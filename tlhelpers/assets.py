@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from tlhelpers import config
+from tlhelpers import config, registry
 from tlhelpers.cachefile import temp_name, write_atomic
 
 #: The command that downloads everything a profile needs (see ``tlhelpers.__main__``).
@@ -126,9 +126,7 @@ def repair_command(model: str, fname: str) -> str:
     >>> repair_command("mobilenet_025", "mobilenet_2_5_224_tf_no_top.h5")
     'python -m tlhelpers fetch --backbone mobilenet_025 --image-size 224 --no-data'
     """
-    from tlhelpers.backbones import get_spec
-
-    spec = get_spec(model)
+    spec = registry.get_entry(model)
     size = next((n for n in (*spec.weight_sizes, spec.native_size)
                  if spec.weights_file(n)[0] == fname), spec.native_size)
     return f"python -m tlhelpers fetch --backbone {model} --image-size {size} --no-data"

@@ -27,6 +27,10 @@ import keras
 import numpy as np
 from keras import layers
 
+from tlhelpers import plots
+from tlhelpers.backbones import get_spec
+from tlhelpers.explore import explorer_box, replace_output
+from tlhelpers.models import InferenceMode, make_head
 from tlhelpers.notebook import widgets_available
 
 #: Strengths used when none are given: mild enough to keep a 32-px object recognisable.
@@ -99,8 +103,6 @@ class BackbonePreprocess(layers.Layer):
     def __init__(self, backbone: str, **kwargs):
         kwargs.setdefault("name", "preprocess")
         super().__init__(**kwargs)
-        from tlhelpers.backbones import get_spec
-
         self.backbone = backbone
         self._fn = get_spec(backbone).preprocess
 
@@ -130,8 +132,6 @@ def augmented_model(base: keras.Model, backbone: str, num_classes: int,
     ``augmentation=None`` builds the same model without augmentation (for comparisons).
     The head is the last layer, named "head", as in :func:`tlhelpers.models.transfer_classifier`.
     """
-    from tlhelpers.models import InferenceMode, make_head
-
     base.trainable = False
     inputs = keras.Input(shape=base.input_shape[1:], name="raw_image")
     x = inputs
@@ -148,8 +148,6 @@ def augmented_model(base: keras.Model, backbone: str, num_classes: int,
 
 
 def _draw(image: np.ndarray, strengths: dict, n: int, ncols: int, seed: int | None):
-    from tlhelpers import plots
-
     aug = make_augmentation(**strengths, seed=seed)
     words = ", ".join(f"{k} {v:g}" if not isinstance(v, bool) else f"{k} {'on' if v else 'off'}"
                       for k, v in strengths.items())
@@ -180,8 +178,6 @@ def augmentation_explorer(image: np.ndarray, strengths: dict | None = None, n: i
         return _draw(image, strengths, n, ncols, seed)
 
     import ipywidgets as w
-
-    from tlhelpers.explore import explorer_box, replace_output
 
     controls = {"flip": w.Checkbox(value=bool(strengths["flip"]), description="flip")}
     for name, (low, high, step) in SLIDER_RANGES.items():

@@ -12,92 +12,42 @@ keeps its ``preprocess_input`` next to its constructor.
 from __future__ import annotations
 
 import dataclasses
-import numbers
 import warnings
 from pathlib import Path
 from typing import Callable
 
 import keras
 
-from tlhelpers import config
-
-_GCS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+from tlhelpers import assets, config, fetch
+from tlhelpers.registry import (  # re-exported: the course imports them from here
+    ENTRIES, NATIVE_WEIGHTS_WARNING, BackboneEntry, check_image_size, get_entry)
 
 
 @dataclasses.dataclass(frozen=True)
-class BackboneSpec:
-    """What the course needs to know about one ``keras.applications`` backbone."""
+class BackboneSpec(BackboneEntry):
+    """What the course needs to know about one ``keras.applications`` backbone: its
+    :class:`~tlhelpers.registry.BackboneEntry` (sizes, weights files), plus the Keras
+    ``constructor`` and ``preprocess`` function that the entry names.
 
-    name: str
-    constructor: Callable[..., keras.Model]
-    preprocess: Callable
-    native_size: int
-    description: str
-    kwargs: tuple[tuple[str, object], ...] = ()
-    min_size: int = 32
-    #: input sizes with their own published weights; others load the native-size file
-    weight_sizes: tuple[int, ...] = ()
+    >>> get_spec("mobilenet_025").weights_file(96)[0]
+    'mobilenet_2_5_224_tf_no_top.h5'
+    """
 
-    def weights_file(self, image_size: int) -> tuple[str, str]:
-        """File name and URL of the no-top ImageNet weights Keras loads at this size.
-
-        >>> get_spec("mobilenet_025").weights_file(96)[0]
-        'mobilenet_2_5_224_tf_no_top.h5'
-        """
-        rows = image_size if image_size in self.weight_sizes else self.native_size
-        kw = dict(self.kwargs)
-        if self.name.startswith("mobilenet_v2"):
-            fname = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(kw['alpha'])}_{rows}_no_top.h5"
-            return fname, _GCS + "mobilenet_v2/" + fname
-        if self.name.startswith("mobilenet"):
-            alpha_text = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}[kw["alpha"]]
-            fname = f"mobilenet_{alpha_text}_{rows}_tf_no_top.h5"
-            return fname, _GCS + "mobilenet/" + fname
-        if self.name == "vgg16":
-            fname = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-            return fname, _GCS + "vgg16/" + fname
-        if self.name == "resnet50":
-            fname = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
-            return fname, _GCS + "resnet/" + fname
-        if self.name == "efficientnet_b0":
-            fname = "efficientnetb0_notop.h5"
-            return fname, "https://storage.googleapis.com/keras-applications/" + fname
-        raise KeyError(self.name)  # pragma: no cover - every registered name is handled above
+    constructor: Callable[..., keras.Model] | None = None
+    preprocess: Callable | None = None
 
 
 _apps = keras.applications
-_MOBILENET_SIZES = (128, 160, 192, 224)
 
-#: The warning Keras gives when a MobileNet (v1, v2 or v3) is built with ImageNet weights at an
-#: input size that has no weights file of its own (96 px for v1, say): it loads the 224-px file,
-#: which is right, since convolution weights do not depend on the input size. Only this message
-#: is filtered (here, and by :func:`tlhelpers.notebook.start` for the notebooks' plain Keras calls).
-NATIVE_WEIGHTS_WARNING = (r"`input_shape` is undefined or non-square, or `rows` is not (in \[[0-9, ]+\]|[0-9]+)\. "
-                          r"Weights for input shape \(224, 224\) will be loaded as the default\.")
 
-BACKBONES: dict[str, BackboneSpec] = {
-    "mobilenet_v2": BackboneSpec(
-        "mobilenet_v2", _apps.MobileNetV2, _apps.mobilenet_v2.preprocess_input, 224,
-        "MobileNetV2 (alpha 1.0): inverted residual blocks, 2.3 M parameters; pixels scaled to [-1, 1].",
-        (("alpha", 1.0),), weight_sizes=(96, 128, 160, 192, 224)),
-    **{
-        f"mobilenet_{int(a * 100):03d}": BackboneSpec(
-            f"mobilenet_{int(a * 100):03d}", _apps.MobileNet, _apps.mobilenet.preprocess_input, 224,
-            f"MobileNet v1 (alpha {a}): depthwise separable convolutions; pixels scaled to [-1, 1].",
-            (("alpha", a),), weight_sizes=_MOBILENET_SIZES)
-        for a in (0.25, 0.5, 0.75, 1.0)
-    },
-    "vgg16": BackboneSpec(
-        "vgg16", _apps.VGG16, _apps.vgg16.preprocess_input, 224,
-        "VGG16: 13 plain 3x3 convolutions, 14.7 M parameters; BGR with ImageNet means subtracted."),
-    "resnet50": BackboneSpec(
-        "resnet50", _apps.ResNet50, _apps.resnet50.preprocess_input, 224,
-        "ResNet50: residual bottleneck blocks, 23.6 M parameters; BGR with ImageNet means subtracted."),
-    "efficientnet_b0": BackboneSpec(
-        "efficientnet_b0", _apps.EfficientNetB0, _apps.efficientnet.preprocess_input, 224,
-        "EfficientNetB0: compound-scaled MBConv blocks, 4.0 M parameters; takes raw [0, 255] pixels "
-        "(rescaling is inside the model)."),
-}
+def _spec(entry: BackboneEntry) -> BackboneSpec:
+    fields = {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
+    return BackboneSpec(**fields, constructor=getattr(_apps, entry.application),
+                        preprocess=getattr(_apps, entry.preprocessing).preprocess_input)
+
+
+#: Every backbone of :data:`tlhelpers.registry.ENTRIES`, with its constructor and preprocessing.
+BACKBONES: dict[str, BackboneSpec] = {name: _spec(entry) for name, entry in ENTRIES.items()}
 
 
 def get_spec(name: str) -> BackboneSpec:
@@ -106,31 +56,7 @@ def get_spec(name: str) -> BackboneSpec:
     >>> get_spec("vgg16").name
     'vgg16'
     """
-    key = str(name).strip().lower()
-    if key not in BACKBONES:
-        raise ValueError(
-            f"Unknown backbone {name!r}. Known backbones: {', '.join(BACKBONES)}."
-        )
-    return BACKBONES[key]
-
-
-def check_image_size(name: str, image_size: int) -> None:
-    """Refuse an input size the backbone cannot take, saying what to use instead.
-
-    >>> check_image_size("mobilenet_v2", 96)
-    """
-    spec = get_spec(name)
-    if isinstance(image_size, (tuple, list)):
-        raise ValueError(
-            f"The course builds {spec.name} for square images: pass one number as image_size "
-            f"(e.g. {spec.native_size}), not {image_size!r}. The pipelines resize every image "
-            "to a square, so non-square photos need no cropping.")
-    if not isinstance(image_size, numbers.Integral) or isinstance(image_size, bool) or image_size < spec.min_size:
-        raise ValueError(
-            f"{spec.name} needs square images of at least {spec.min_size} px; got "
-            f"{image_size!r}. Use an image size between {spec.min_size} and "
-            f"{spec.native_size} (its native size)."
-        )
+    return BACKBONES[get_entry(name).name]
 
 
 def random_weights_requested() -> bool:
@@ -153,8 +79,6 @@ def load_backbone(
     >>> base.output_shape
     (None, 3, 3, 256)
     """
-    from tlhelpers import assets
-
     spec = get_spec(name)
     check_image_size(spec.name, image_size)
     if weights == "imagenet" and random_weights_requested():
@@ -193,8 +117,6 @@ def prepare_weights(name: str, image_size: int) -> str | None:
     >>> prepare_weights("vgg16", 224)   # doctest: +SKIP
     'imagenet'
     """
-    from tlhelpers import assets
-
     spec = get_spec(name)
     check_image_size(spec.name, image_size)
     if random_weights_requested():
@@ -208,8 +130,6 @@ def prepare_weights(name: str, image_size: int) -> str | None:
             raise
         return str(native)
     if path is None:   # online, not cached yet: a resumable, checked download
-        from tlhelpers import fetch
-
         try:
             fetch.fetch_one(fetch.weights_asset(spec.name, image_size), assets.keras_cache_dir())
         except fetch.FetchError as err:
@@ -218,8 +138,6 @@ def prepare_weights(name: str, image_size: int) -> str | None:
 
 
 def _build(spec: BackboneSpec, image_size: int, weights: str | None) -> keras.Model:
-    from tlhelpers import assets
-
     fname, url = spec.weights_file(image_size)
     kwargs = dict(spec.kwargs)
     if spec.constructor in (_apps.MobileNet, _apps.MobileNetV2):
@@ -242,8 +160,6 @@ def _native_file_offline(spec: BackboneSpec, image_size: int) -> Path | None:
     """Offline (only then is a file missing here), when the weights published for this size
     are absent but the native-size ones are present: that file, with a notice (convolution
     weights fit any input size), else None."""
-    from tlhelpers import assets
-
     native_file, native_url = spec.weights_file(spec.native_size)
     if native_file == spec.weights_file(image_size)[0]:
         return None

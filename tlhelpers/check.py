@@ -25,34 +25,14 @@ import numpy as np
 from tlhelpers import check_evidence as ev
 from tlhelpers import check_runs as runs
 from tlhelpers import inspection as ins
+from tlhelpers.check_models import exercise_3, exercise_4, exercise_5
+from tlhelpers.check_saving import exercise_2b
+from tlhelpers.check_tasks import exercise_6, exercise_7
 from tlhelpers.feedback import NB03, TITLES, Feedback, count, describe, guarded, is_missing, ready, start
 from tlhelpers.feedback import RESULTS  # noqa: F401  (public API)
+from tlhelpers.folders import FolderData
 
 ev.record_fit_starts()   # every later History notes where its fit started (exercise 7 reads it)
-
-
-def _image_size(model) -> int | None:
-    try:
-        return int(model.input_shape[1])
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
-def _val_batch(folder_data, model):
-    from tlhelpers.config import get_profile
-
-    size = _image_size(model) or get_profile().image_size
-    return ins.first_batch(folder_data.dataset("validation", size, None, batch_size=32))
-
-
-def _folder(fb: Feedback, folder_data: Any) -> bool:
-    from tlhelpers.folders import FolderData
-
-    if isinstance(folder_data, FolderData):
-        return True
-    fb.fix(f"`folder_data` is {describe(folder_data)}, not the FolderData of Exercise 1.",
-           "Pass `folder_data` from Exercise 1: the check measures your model on its validation images.")
-    return False
 
 
 def _labels_of(ds: Any, limit: int = 5000) -> np.ndarray | None:
@@ -69,8 +49,6 @@ def _labels_of(ds: Any, limit: int = 5000) -> np.ndarray | None:
 
 
 def _check_folder_data(fb: Feedback, data: Any) -> bool:
-    from tlhelpers.folders import FolderData
-
     if not isinstance(data, FolderData):
         fb.fix(f"`folder_data` is {describe(data)}, not the FolderData of a loaded folder.",
                "Use `folders.load_image_folder(folder, ...)` as the exercise says.")
@@ -197,9 +175,9 @@ def exercise_2(model: Any, history: Any, val_accuracy: Any, folder_data: Any) ->
     fb.check(bool(pools), f"The feature maps are pooled ({pools[0] if pools else ''}).",
              "Nothing turns the base's feature maps into one vector per image.",
              f"Add `layers.GlobalAveragePooling2D()` after the base ({NB03}).")
-    folder_ok = _folder(fb, folder_data)
+    folder_ok = runs.is_folder_data(fb, folder_data)
     if folder_ok:
-        ins.check_reaches_base(fb, model, base, _val_batch(folder_data, model)[0])
+        ins.check_reaches_base(fb, model, base, runs.validation_batch(folder_data, model)[0])
     ins.check_output(fb, model, folder_data.num_classes if folder_ok else None)
     opt = ins.check_compiled(fb, model)
     hist = runs.check_history(fb, history, model) if opt is not None else None
@@ -228,7 +206,7 @@ def challenge(model: Any, folder_data: Any, shifted_val_ds: Any, original_accura
     fb = Feedback("challenge", TITLES["challenge"])
     original = runs.as_accuracy(fb, original_accuracy, "original_accuracy")
     shifted = runs.as_accuracy(fb, shifted_accuracy, "shifted_accuracy")
-    if ins.check_model(fb, model) and _folder(fb, folder_data):
+    if ins.check_model(fb, model) and runs.is_folder_data(fb, folder_data):
         if original is not None:
             runs.check_claim(fb, original, model, folder_data, "original_accuracy", ())
         if shifted is not None and ins.first_batch(shifted_val_ds) is None:
@@ -278,10 +256,6 @@ def all_passed() -> bool:
     """True when every exercise's latest check passed."""
     return all(RESULTS.get(k) is not None and RESULTS[k].passed for k in TITLES)
 
-
-from tlhelpers.check_models import exercise_3, exercise_4, exercise_5  # noqa: E402
-from tlhelpers.check_saving import exercise_2b  # noqa: E402
-from tlhelpers.check_tasks import exercise_6, exercise_7  # noqa: E402
 
 __all__ = ["Feedback", "all_passed", "challenge", "exercise_1", "exercise_2", "exercise_2b", "exercise_3",
            "exercise_4", "exercise_5", "exercise_6", "exercise_7", "is_missing", "ready", "summary"]

@@ -20,7 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from tlhelpers.feedback import Feedback
+from tlhelpers import assets, config, registry
+from tlhelpers.check_runs import LAST, looks_random
+from tlhelpers.feedback import NB03, Feedback
+from tlhelpers.inspection import backbone_of, leaves
+from tlhelpers.stats import chance_p_value
 
 #: batch sizes a learner is likely to use; step counts are compared at these
 BATCH_SIZES = (8, 16, 32, 64, 128)
@@ -71,8 +75,6 @@ def check_folder_run(fb: Feedback, history: Any, folder_data: Any, name: str) ->
 # ---------------------------------------------------------------- better than guessing
 def chance_p(accuracy: float, n: int, num_classes: int) -> float:
     """One-sided binomial p-value of scoring ``accuracy`` on ``n`` images by guessing."""
-    from tlhelpers.stats import chance_p_value
-
     return float(chance_p_value(accuracy, n, 1.0 / num_classes))
 
 
@@ -119,11 +121,10 @@ def pristine_weights(base) -> dict[str, list[np.ndarray]] | None:
     ``TL_WEIGHTS=random``). Keras has files for several input sizes (MobileNet: 128-224 px)
     and falls back to the native-size one; the file closest to ``base`` is the reference.
     Nothing is downloaded."""
-    from tlhelpers import backbones
-    from tlhelpers.inspection import backbone_of
+    from tlhelpers import backbones   # here: it imports Keras, which the checks load only when needed
 
     name = backbone_of(base)
-    if name is None or backbones.random_weights_requested():
+    if name is None or config.settings().random_weights:
         return None
     try:
         shape = tuple(int(d) for d in base.input_shape[1:])
@@ -148,15 +149,11 @@ def pristine_weights(base) -> dict[str, list[np.ndarray]] | None:
 def pristine_file(name: str, image_size: int | None = None) -> str | None:
     """The ImageNet file of backbone ``name`` (for ``image_size``, else the native size) when it
     is on this machine."""
-    from tlhelpers import backbones
-
-    spec = backbones.get_spec(name)
+    spec = registry.get_entry(name)
     return _file_here(spec, *spec.weights_file(image_size or spec.native_size))
 
 
 def _file_here(spec, fname: str, url: str) -> str | None:
-    from tlhelpers import assets
-
     try:
         path = assets.ensure_weights(spec.name, fname, url)
     except Exception:   # offline and absent: no evidence, not an error of the learner
@@ -182,8 +179,6 @@ def _load_pristine(spec, shape, fname, url):
 def moved_layers(base, reference: dict[str, list[np.ndarray]], atol: float = 0.0) -> dict[str, list[str]]:
     """Layers of ``base`` whose weights differ from ``reference``, split into "kernels"
     (trainable kinds: kernels, biases, gamma, beta) and "statistics" (BN moving averages)."""
-    from tlhelpers.inspection import leaves
-
     out: dict[str, list[str]] = {"kernels": [], "statistics": []}
     for layer in leaves(base):
         ref = reference.get(layer.name)
@@ -238,8 +233,6 @@ def record_fit_starts() -> None:
 
 def batch_sizes() -> tuple[int, ...]:
     """The learner's batch size when exercise 1's check saw it, else the common ones."""
-    from tlhelpers.check_runs import LAST
-
     return (LAST["batch_size"],) if LAST.get("batch_size") else BATCH_SIZES
 
 
@@ -247,9 +240,6 @@ def check_pretrained(fb: Feedback, base, untouched: bool = False) -> dict | None
     """Does ``base`` hold its ImageNet weights? Compared layer by layer with the pristine file
     when it is on this machine, else judged from the BatchNormalization statistics.
     ``untouched=True``: no layer may differ yet (before fine-tuning). Returns the pristine weights."""
-    from tlhelpers.check_runs import looks_random
-    from tlhelpers.feedback import NB03
-
     reference = pristine_weights(base)
     hint = (f"Build the base with `weights=\"imagenet\"` (in notebook 07, `weights=WEIGHTS`) and do not "
             f"re-initialise or reload its layers ({NB03}).")

@@ -25,9 +25,7 @@ KERAS_20285 = ("in Keras 3, fit's training=True reaches a base called with `base
 
 
 def _folder_batch(fb: Feedback, folder_data: Any, model) -> np.ndarray | None:
-    from tlhelpers.check import _folder, _val_batch
-
-    return _val_batch(folder_data, model)[0] if _folder(fb, folder_data) else None
+    return runs.validation_batch(folder_data, model)[0] if runs.is_folder_data(fb, folder_data) else None
 
 
 def _layers_that_train(base) -> tuple[list, list]:

@@ -14,7 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from tlhelpers import config
+from tlhelpers import inspection as ins
 from tlhelpers.feedback import NB03, Feedback, describe, is_fraction
+from tlhelpers.folders import FolderData
 
 # ---------------------------------------------------------------- histories
 def check_history(fb: Feedback, history: Any, model: Any, name: str = "history",
@@ -91,8 +94,6 @@ def endless(data: Any) -> bool:
 
 
 def _batches(data: Any, split: str | None, image_size: int | None):
-    from tlhelpers.folders import FolderData
-
     if isinstance(data, FolderData):
         yield from data.dataset(split or "validation", image_size, None, batch_size=64)
     elif isinstance(data, (tuple, list)) and len(data) == 2:
@@ -130,18 +131,37 @@ def _forward(model):
     return run
 
 
+def image_size_of(model) -> int | None:
+    """The input size a model was built for (``model.input_shape[1]``), or None."""
+    try:
+        return int(model.input_shape[1])
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def validation_batch(folder_data: FolderData, model):
+    """The first validation batch of ``folder_data`` at the model's input size (else the profile's)."""
+    size = image_size_of(model) or config.get_profile().image_size
+    return ins.first_batch(folder_data.dataset("validation", size, None, batch_size=32))
+
+
+def is_folder_data(fb: Feedback, folder_data: Any) -> bool:
+    """True for the FolderData of Exercise 1; otherwise a fix that says what to pass."""
+    if isinstance(folder_data, FolderData):
+        return True
+    fb.fix(f"`folder_data` is {describe(folder_data)}, not the FolderData of Exercise 1.",
+           "Pass `folder_data` from Exercise 1: the check measures your model on its validation images.")
+    return False
+
+
 def accuracy(model, data: Any, split: str | None = None) -> tuple[float, int]:
     """(accuracy, number of images) of ``model`` in inference mode on a split of FolderData,
     a tf.data dataset of (images, labels) or an (x, y) pair."""
-    from tlhelpers.inspection import last_activation
-
     try:
         size = int(model.input_shape[1])
     except (TypeError, ValueError, AttributeError):
-        from tlhelpers.config import get_profile
-
-        size = get_profile().image_size
-    threshold = 0.0 if last_activation(model) == "linear" else 0.5
+        size = config.get_profile().image_size
+    threshold = 0.0 if ins.last_activation(model) == "linear" else 0.5
     forward = _forward(model)
     right = total = 0
     for x, y in _batches(data, split, size):
@@ -185,8 +205,6 @@ def check_claim(fb: Feedback, claimed: float, model, data: Any, name: str,
               f"on {n} images ({measured:.3f}).")
         return measured
     matches = ""
-    from tlhelpers.folders import FolderData
-
     if isinstance(data, FolderData):
         for split in other_splits:
             if data.split(split)[0] and abs(accuracy(model, data, split)[0] - claimed) <= tol:
@@ -207,9 +225,7 @@ LAST: dict[str, float] = {}
 
 def weights_by_layer(model) -> dict[str, list[np.ndarray]]:
     """A copy of the weights of every innermost layer that has any, by layer name."""
-    from tlhelpers.inspection import leaves
-
-    return {layer.name: [np.array(w) for w in layer.get_weights()] for layer in leaves(model) if layer.weights}
+    return {layer.name: [np.array(w) for w in layer.get_weights()] for layer in ins.leaves(model) if layer.weights}
 
 
 def remember(base) -> None:
@@ -233,9 +249,7 @@ def changed_layers(base, before: dict) -> list[str]:
 def looks_random(base) -> bool | None:
     """True when every BatchNormalization layer still has its initial statistics (mean 0,
     variance 1): the base was built with ``weights=None``. None when it has no BatchNormalization."""
-    from tlhelpers.inspection import leaves
-
-    bns = [layer for layer in leaves(base) if type(layer).__name__ == "BatchNormalization"]
+    bns = [layer for layer in ins.leaves(base) if type(layer).__name__ == "BatchNormalization"]
     if not bns:
         return None
     return all(np.all(np.asarray(b.moving_mean) == 0) and np.all(np.asarray(b.moving_variance) == 1)

@@ -28,6 +28,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Mapping
 
+from tlhelpers import registry
+from tlhelpers.quiet import import_tensorflow
+
 PROFILE_NAMES = ("full", "cpu", "ci")
 
 
@@ -223,8 +226,6 @@ def settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def _gpu_available() -> bool:
-    from tlhelpers.quiet import import_tensorflow
-
     return bool(import_tensorflow().config.list_physical_devices("GPU"))
 
 
@@ -265,9 +266,7 @@ def get_profile(name: str | None = None, env: Mapping[str, str] | None = None) -
             changes[field] = _parse_int(var, env[var], low, high)
     backbone = env.get("TL_BACKBONE", "").strip()
     if backbone:
-        from tlhelpers.backbones import get_spec
-
-        get_spec(backbone)  # raises a clear error that lists the known names
+        registry.get_entry(backbone)  # raises a clear error that lists the known names
         changes["backbone"] = backbone
     profile = PROFILES[chosen]
     if settings(env).random_weights:
@@ -276,7 +275,5 @@ def get_profile(name: str | None = None, env: Mapping[str, str] | None = None) -
         really = tuple(sorted(k for k, v in changes.items() if getattr(profile, k) != v))   # not the same value
         profile = dataclasses.replace(profile, overrides=really, **changes)
         if "image_size" in changes:
-            from tlhelpers.backbones import check_image_size
-
-            check_image_size(profile.backbone, profile.image_size)
+            registry.check_image_size(profile.backbone, profile.image_size)
     return profile

@@ -136,7 +136,7 @@ def evaluate(model, dataset, class_names: Sequence[str]) -> Evaluation:
 
     Use it once on the test set, at the end; choices are made on the validation split.
     """
-    from tlhelpers.training import predict_dataset
+    from tlhelpers.training import predict_dataset   # here: it imports TensorFlow and Keras
 
     probs, labels = predict_dataset(model, dataset)
     if probs.ndim != 2 or probs.shape[1] != len(class_names):

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
+from tlhelpers import plots
 from tlhelpers.models import find_base, unfreeze
 from tlhelpers.trainability import TrainabilityTable, trainability_table
 from tlhelpers.notebook import widgets_available  # noqa: F401  (explore.widgets_available)
@@ -245,8 +246,6 @@ def browse_predictions(images: Any, y_true: Any, probs: Any, class_names: Sequen
 
     Misses are sorted with the most confident mistakes first (the most instructive ones).
     """
-    from tlhelpers import plots
-
     if not 0 <= int(class_id) < len(class_names):
         raise ValueError(f"class_id must be between 0 and {len(class_names) - 1}; got {class_id}.")
     idx = select_predictions(y_true, probs, int(class_id), show)

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Callable
 
 from tlhelpers import config
-from tlhelpers import assets, flowers
-from tlhelpers.backbones import get_spec
+from tlhelpers import assets, data, flowers
+from tlhelpers.registry import get_entry
 from tlhelpers.cachefile import write_atomic
 from tlhelpers.config import get_profile
 
@@ -79,7 +79,7 @@ class Asset:
 
 def weights_asset(backbone: str, image_size: int) -> Asset:
     """The no-top ImageNet weights a backbone loads at this input size."""
-    fname, url = get_spec(backbone).weights_file(image_size)
+    fname, url = get_entry(backbone).weights_file(image_size)
     return Asset(f"{backbone} weights ({image_size} px)", url, f"models/{fname}",
                  sha256=assets.KNOWN_SHA256.get(fname), md5=_MD5.get(fname))
 
@@ -229,9 +229,7 @@ def _cifar10_tree_instead(asset: Asset, to: Path | None) -> bool:
     there, say so (and copy the tree into a ``--to`` bundle): True when it stands in."""
     if asset.relpath != CIFAR10[1]:
         return False
-    from tlhelpers.data import cifar10_folder
-
-    folder = cifar10_folder()
+    folder = data.cifar10_folder()
     if folder is None:
         return False
     print(f"note    {asset.name}: the offline bundle provides CIFAR-10 as a folder tree "

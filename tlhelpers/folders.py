@@ -85,7 +85,7 @@ class FolderData:
     def dataset(self, split: str, image_size: int, preprocess=None, batch_size: int = 32,
                 shuffle: bool = False, seed: int = 0):
         """A streaming ``tf.data`` pipeline of one split (see ``pipeline.dataset_from_files``)."""
-        from tlhelpers.pipeline import dataset_from_files
+        from tlhelpers.pipeline import dataset_from_files   # here: it imports TensorFlow
 
         check_whole("image_size", image_size, 1, 96)
         check_whole("batch_size", batch_size, 1, 32)

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tlhelpers.quiet import import_tensorflow, quiet_stderr
+
 #: Formats decoded at full size: more pixels than this are refused before decoding (30 MP
 #: of RGBA take 120 MB, and converting them about twice that).
 MAX_PIXELS = 30_000_000
@@ -128,8 +130,6 @@ def pipeline_decode_error(path: str | os.PathLike) -> str | None:
     >>> pipeline_decode_error("photo_missing_its_last_byte.png")   # doctest: +SKIP
     'corrupt or truncated (TensorFlow: Invalid PNG data, size 1527)'
     """
-    from tlhelpers.quiet import import_tensorflow, quiet_stderr
-
     tf = import_tensorflow()
     try:
         data = Path(path).read_bytes()

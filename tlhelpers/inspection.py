@@ -30,7 +30,7 @@ RAW = "[0, 255] (raw pixels)"
 
 def expected_range(backbone: str) -> tuple[float, float]:
     """The value range the backbone's own ``preprocess_input`` gives to [0, 255] pixels."""
-    from tlhelpers.pipeline import get_preprocess
+    from tlhelpers.pipeline import get_preprocess   # here: it imports TensorFlow
 
     pixels = np.array([[[[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]]]], np.float32)
     out = np.asarray(get_preprocess(backbone)(pixels))

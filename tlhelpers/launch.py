@@ -26,6 +26,8 @@ import textwrap
 from pathlib import Path
 from typing import Mapping
 
+from tlhelpers import config
+
 ROOT = Path(__file__).resolve().parents[1]
 #: What the badges name when no GitHub repository can be found (no badge works then).
 PLACEHOLDER = "OWNER/transfer-learning-keras"
@@ -56,8 +58,6 @@ def repository(root: Path = ROOT, env: Mapping[str, str] | None = None) -> tuple
     >>> repository(env={"GITHUB_REPOSITORY": "someone/tl-course"})
     ('someone/tl-course', 'GITHUB_REPOSITORY')
     """
-    from tlhelpers import config
-
     slug = config.settings(env).github_repository or ""   # GITHUB_REPOSITORY, in GitHub Actions
     if SLUG.match(slug):
         return slug, "GITHUB_REPOSITORY"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Mapping
 
 from tlhelpers.config import Profile, get_profile, settings
+from tlhelpers.registry import NATIVE_WEIGHTS_WARNING
 from tlhelpers.quiet import import_tensorflow
 
 
@@ -234,8 +235,6 @@ def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> P
     # Built at a size without its own weights file (96 px in `ci`), a MobileNet warns that it
     # loads the 224-px ImageNet file: intended, since convolution weights fit any input size
     # (notebook 03 says so). Only that one message is silenced; every other warning shows.
-    from tlhelpers.backbones import NATIVE_WEIGHTS_WARNING
-
     warnings.filterwarnings("ignore", message=NATIVE_WEIGHTS_WARNING, category=UserWarning)
     # Each new model that predicts is traced once per input shape, and TensorFlow counts all
     # of Keras's prediction steps together: a notebook that compares a few models on purpose
@@ -244,9 +243,7 @@ def start(seed: int = 42, profile: str | None = None, verbose: bool = True) -> P
     _drop_tensorflow_log(RETRACING_WARNING)
     if verbose:
         print(active.describe())
-        from tlhelpers.backbones import random_weights_requested
-
-        if random_weights_requested():
+        if settings().random_weights:
             print("WARNING        : TL_WEIGHTS=random: backbones have random weights (for timing "
                   "only); every accuracy below is meaningless.")
         if (warning := memory_warning(active.name)) is not None:

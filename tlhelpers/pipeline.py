@@ -38,7 +38,7 @@ def get_preprocess(preprocess: str | Preprocess | None) -> Preprocess:
     if preprocess is None:
         return lambda x: x
     if isinstance(preprocess, str):
-        from tlhelpers.backbones import get_spec
+        from tlhelpers.backbones import get_spec   # here: it imports Keras
 
         return get_spec(preprocess).preprocess
     if callable(preprocess):

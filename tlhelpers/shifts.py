@@ -27,7 +27,7 @@ def domain_shift(kind: str, preprocess=None) -> Callable:
     """
     import tensorflow as tf
 
-    from tlhelpers.pipeline import get_preprocess
+    from tlhelpers.pipeline import get_preprocess   # here: it imports TensorFlow
 
     if kind not in SHIFTS:
         raise ValueError(f"Unknown domain shift {kind!r}; choose one of {', '.join(SHIFTS)}.")

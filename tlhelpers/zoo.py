@@ -16,6 +16,8 @@ from typing import Iterable
 
 import numpy as np
 
+from tlhelpers import assets, registry
+
 #: Strategies the guide can recommend.
 FEATURE_EXTRACTION = "feature extraction"
 FEATURE_EXTRACTION_EARLY = "feature extraction from an earlier layer"
@@ -173,7 +175,7 @@ def describe_backbone(name: str) -> dict:
     """
     import keras
 
-    from tlhelpers.backbones import get_spec
+    from tlhelpers.backbones import get_spec   # here: it imports Keras
 
     spec = get_spec(name)
     size = spec.native_size
@@ -197,10 +199,7 @@ def describe_backbone(name: str) -> dict:
 
 
 def _weights_available(name: str) -> bool:
-    from tlhelpers import assets
-    from tlhelpers.backbones import get_spec
-
-    spec = get_spec(name)
+    spec = registry.get_entry(name)
     fname = spec.weights_file(spec.native_size)[0]
     places = [assets.keras_cache_dir() / "models" / fname]
     try:
@@ -223,8 +222,7 @@ def zoo_table(names: Iterable[str] | None = None, use_cache: bool = True, verbos
     import keras
     import pandas as pd
 
-    from tlhelpers import assets
-    from tlhelpers.backbones import BACKBONES, get_spec
+    from tlhelpers.backbones import BACKBONES, get_spec   # here: Keras loads only when a table is measured
 
     names = [get_spec(n).name for n in (BACKBONES if names is None else names)]
     if not names:
