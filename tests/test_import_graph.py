@@ -200,3 +200,15 @@ def test_fetch_help_starts_no_tensorflow():
                            capture_output=True, text=True, timeout=120)
     assert plain.returncode == 0 and "--profile" in plain.stdout, plain.stderr
     assert "tensorflow" not in plain.stderr.lower()
+
+
+def test_the_page_lists_what_the_notebooks_call():
+    """docs/architecture.md's "What the notebooks call" is generated from the notebooks
+    (tools/notebook_surface.py): a helper a notebook starts using must appear there."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebook_surface", ROOT / "tools" / "notebook_surface.py")
+    surface = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(surface)
+    assert surface.main(["--check"]) == 0, "out of date: run python tools/notebook_surface.py"
+    assert "`training.extract_features`" in surface.section() and "03, section 5" in surface.section()
