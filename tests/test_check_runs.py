@@ -74,3 +74,19 @@ def test_accuracy_falls_back_to_eager_once_for_a_model_that_cannot_be_traced():
     acc, n = check_runs.accuracy(model, (x, y))
     assert (acc, n) == (1.0, 130)
     assert NumpyInside.calls == 4   # one failed trace, then 3 eager batches: no new trace per batch
+
+
+def test_learning_rate_reads_constants_and_schedules_that_end_at_zero():
+    """A learning rate of 0 means no weight moved; a cosine decay that ends at 0 did train."""
+    import keras
+
+    from tlhelpers.check_runs import learning_rate
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.0), loss="mse")
+    assert learning_rate(model) == 0.0
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=4)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    model.fit(np.zeros((8, 2)), np.zeros(8), batch_size=2, epochs=1, verbose=0)   # 4 steps: now at 0
+    assert learning_rate(model) > 0
+    assert learning_rate(keras.Sequential()) is None

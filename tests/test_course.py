@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 import tomllib
@@ -190,8 +191,11 @@ def test_ctrl_c_during_the_install_is_one_line_and_exit_code_130(tmp_path):
     fake.parent.mkdir(parents=True)
     fake.write_text('#!/bin/sh\ncase "$*" in *"pip install"*) kill -INT "$PPID"; exec sleep 30;; esac\n')
     fake.chmod(0o755)
+    # A background job of a non-interactive shell (CI runners often are) starts with SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt: give the child the terminal's default.
     done = subprocess.run([sys.executable, str(tmp_path / "course.py"), "setup"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert done.returncode == 130, done.stderr
     assert done.stderr.strip().splitlines() == [done.stderr.strip()] and "Ctrl-C" in done.stderr
 

@@ -159,13 +159,16 @@ def test_fingerprint_reads_samples_not_whole_files(tmp_path):
     assert cachefile.fingerprint_files([tmp_path / "missing"]) != cachefile.fingerprint_files([])
 
 
+# VmHWM (this process's own peak, reset by exec), not ru_maxrss, which Linux carries over from
+# the parent across fork and exec (a large pytest process would be measured instead).
 _PEAK = textwrap.dedent("""
-    import resource, sys
+    import sys
     from tlhelpers import folders
     data = folders.load_image_folder(sys.argv[1], 0.0, verbose=False)
     for x, y in data.dataset("train", 96, batch_size=8):
         assert x.shape[1:] == (96, 96, 3)
-    print("peak_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    status = open("/proc/self/status").read()
+    print("peak_MB", int(status.split("VmHWM:")[1].split()[0]) // 1024)
 """)
 
 

@@ -136,11 +136,15 @@ def test_huge_images_are_refused_from_their_header(huge_folder):
     assert "gray16_144.png [too large to decode" in loaded.report() and len(loaded.train_paths) == 6
 
 
+# The peak of this process's own memory (VmHWM, reset by exec). Not ru_maxrss: Linux carries
+# the parent's resident size over into a child's ru_maxrss across fork and exec, so under a
+# large pytest process (2.2 GB late in a full run) it measured the parent, not the scan.
 _SCAN_PEAK = textwrap.dedent("""
-    import resource, sys
+    import sys
     from tlhelpers import folders
     data = folders.load_image_folder(sys.argv[1], 0.0, verbose=False)
-    print("peak_MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+    status = open("/proc/self/status").read()
+    print("peak_MB", int(status.split("VmHWM:")[1].split()[0]) // 1024)
 """)
 
 

@@ -46,11 +46,41 @@ def check_history(fb: Feedback, history: Any, model: Any, name: str = "history",
                f"not the one you passed ({getattr(model, 'name', '?')!r}).",
                "Pass the model and the History of the same `fit` call.")
         return None
+    rate = learning_rate(model)
+    if rate == 0.0:
+        fb.fix(f"`{name}` comes from training at a learning rate of 0: the optimizer never moved a "
+               "weight, so the model has not learned the task (whatever its accuracy by chance).",
+               f"Compile with a positive learning rate, e.g. `keras.optimizers.Adam(1e-3)`, and train again ({hint_nb}).")
+        return None
     key = val_accuracy_key(hist, model)
     fb.check(key is not None, f"`{name}`: {epochs} epoch(s), with validation accuracy (`{key}`).",
              f"`{name}` has no validation accuracy: training was not monitored on held-out images.",
              "Pass `validation_data=val_ds` to fit and `metrics=['accuracy']` to compile.")
     return hist
+
+
+def learning_rate(model: Any) -> float | None:
+    """The learning rate of ``model``'s compiled optimizer, or None when there is no optimizer or
+    it cannot be read. A schedule counts with its largest value at the first, middle and current
+    step: a cosine decay ends at 0, yet it trained.
+
+    >>> learning_rate(None) is None
+    True
+    """
+    optimizer = getattr(model, "optimizer", None)
+    # Keras 3's `learning_rate` is the current value; the schedule itself is kept in `_learning_rate`
+    rate = getattr(optimizer, "_learning_rate", None)
+    if rate is None:
+        rate = getattr(optimizer, "learning_rate", None)
+    if rate is None:
+        return None
+    try:
+        if callable(rate):   # a LearningRateSchedule
+            step = int(np.asarray(optimizer.iterations))
+            return max(float(np.asarray(rate(s))) for s in (0, step // 2, step))
+        return float(np.asarray(rate))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def val_accuracy_key(hist: dict, model: Any = None) -> str | None:
