@@ -14,7 +14,7 @@ import pytest
 from keras import layers
 from PIL import Image
 
-from tlhelpers import backbones, check, folders, models
+from tlhelpers import backbones, check, course, folders, lesson, models
 from tests.test_lesson_code_03_04 import run_cell
 
 SIZE = 32
@@ -30,7 +30,7 @@ def fd(tmp_path_factory):
             img = np.clip(rng.normal(60, 20, (SIZE, SIZE, 3)), 0, 255)
             img[..., i] += 120
             Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(root / name / f"{j}.png")
-    return folders.load_image_folder(root, 0.2, test_split=0.2, verbose=False)
+    return course.load_image_folder(root, 0.2, test_split=0.2, verbose=False)
 
 
 def small_model(lambda_layer: bool = False) -> keras.Model:
@@ -159,11 +159,11 @@ def test_notebook_04_save_reload_predict_round_trip(tmp_path, monkeypatch):
     base = keras.applications.MobileNet(alpha=0.25, include_top=False, weights=None, input_shape=(SIZE, SIZE, 3))
     inputs = keras.Input((SIZE, SIZE, 3))
     x = layers.RandomFlip("horizontal")(inputs)
-    x = models.InferenceMode(base)(x)
+    x = lesson.InferenceMode(base)(x)
     x = layers.GlobalAveragePooling2D()(x)
     rec_model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
     profile = types.SimpleNamespace(name="test", backbone="mobilenet_025")
-    ns = run_cell("04_fine_tuning.ipynb", "preprocess_input = backbones.get_spec", backbones=backbones,
+    ns = run_cell("04_fine_tuning.ipynb", "preprocess_input = lesson.get_spec", backbones=backbones,
                   os=os, rec_model=rec_model, profile=profile, S=SIZE, a_grid=None, a_val=None)
     reloaded, deployable = ns["reloaded"], ns["deployable"]
     raw = np.random.default_rng(0).uniform(0, 255, (4, SIZE, SIZE, 3)).astype("float32")

@@ -19,7 +19,7 @@ import pytest
 
 from test_measured import load as _benchmark   # loads a script of benchmarks/ as a module
 
-from tlhelpers import backbones, data, evaluation, models, pipeline, probing, training
+from tlhelpers import backbones, course, data, evaluation, lesson, models, pipeline, probing, training
 from tlhelpers.config import get_profile
 
 SEED = 42   # the notebooks' seed
@@ -29,26 +29,26 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def ci(shared_assets):
     profile = get_profile("ci", env={})
-    cifar = data.load_cifar10(profile.train_per_class, profile.test_per_class)
-    x_tr, y_tr, x_val, y_val = data.train_val_split(cifar.x_train, cifar.y_train, val_fraction=0.2)
+    cifar = course.load_cifar10(profile.train_per_class, profile.test_per_class)
+    x_tr, y_tr, x_val, y_val = course.train_val_split(cifar.x_train, cifar.y_train, val_fraction=0.2)
     return profile, cifar, (x_tr, y_tr, x_val, y_val)
 
 
 def _head(profile, features, labels, val, seed=SEED):
-    training.set_seed(seed)
-    head = models.make_head(features.shape[1], 10, **models.LESSON_HEADS["mobilenet_v2"])
-    training.compile_model(head, 1e-3, verbose=False)
-    history = training.fit(head, (features, labels), val, profile.head_epochs, verbose=False)
+    lesson.set_seed(seed)
+    head = lesson.make_head(features.shape[1], 10, **lesson.LESSON_HEADS["mobilenet_v2"])
+    lesson.compile_model(head, 1e-3, verbose=False)
+    history = lesson.fit(head, (features, labels), val, profile.head_epochs, verbose=False)
     return head, history
 
 
 def test_feature_extraction_preprocessing_fine_tuning_and_scratch(ci):
     profile, cifar, (x_tr, y_tr, x_val, y_val) = ci
-    S, own = profile.image_size, backbones.get_spec(profile.backbone).preprocess
-    ds = lambda x, y, pre=own, size=S, shuffle=False: pipeline.make_dataset(
+    S, own = profile.image_size, lesson.get_spec(profile.backbone).preprocess
+    ds = lambda x, y, pre=own, size=S, shuffle=False: lesson.make_dataset(
         x, y, size, pre, profile.batch_size, shuffle=shuffle)
-    base = backbones.load_backbone(profile.backbone, S)
-    feats = {name: training.extract_features(base, ds(x, y, pre), verbose=False)[0]
+    base = lesson.load_backbone(profile.backbone, S)
+    feats = {name: lesson.extract_features(base, ds(x, y, pre), verbose=False)[0]
              for name, x, y, pre in [("tr", x_tr, y_tr, own), ("val", x_val, y_val, own),
                                      ("test", cifar.x_test, cifar.y_test, own),
                                      ("w_tr", x_tr, y_tr, "vgg16"), ("w_val", x_val, y_val, "vgg16")]}
@@ -58,12 +58,12 @@ def test_feature_extraction_preprocessing_fine_tuning_and_scratch(ci):
     assert right["val_accuracy"][-1] - wrong["val_accuracy"][-1] >= 0.10
 
     fe_test = evaluation.accuracy(cifar.y_test, head.predict(feats["test"], verbose=0))
-    training.set_seed(SEED)
-    cnn = models.scratch_cnn(32)
-    training.compile_model(cnn, 1e-3, verbose=False)
-    training.fit(cnn, ds(x_tr, y_tr, None, 32, True), ds(x_val, y_val, None, 32), profile.head_epochs,
+    lesson.set_seed(SEED)
+    cnn = lesson.scratch_cnn(32)
+    lesson.compile_model(cnn, 1e-3, verbose=False)
+    lesson.fit(cnn, ds(x_tr, y_tr, None, 32, True), ds(x_val, y_val, None, 32), profile.head_epochs,
                  verbose=False)
-    scratch_test = evaluation.evaluate(cnn, ds(cifar.x_test, cifar.y_test, None, 32), cifar.class_names).accuracy
+    scratch_test = lesson.evaluate(cnn, ds(cifar.x_test, cifar.y_test, None, 32), cifar.class_names).accuracy
     # notebook 05: feature extraction is far ahead of the scratch CNN (seen: 0.61 vs 0.27-0.30)
     assert fe_test >= 0.45 and fe_test - scratch_test >= 0.15
 
@@ -110,16 +110,16 @@ def test_notebook_04_sets_what_the_benchmark_runs():
 def test_pretrained_features_beat_random_ones_beyond_the_first_probed_layer(ci):
     profile, cifar, _ = ci
     S = profile.image_size
-    ds = lambda x, y: pipeline.make_dataset(x, y, S, profile.backbone, profile.batch_size)
-    training.set_seed(SEED)
-    nets = {"pretrained": backbones.load_backbone(profile.backbone, S),
-            "random": backbones.load_backbone(profile.backbone, S, weights=None)}
-    layers = probing.pick_layers(nets["pretrained"], n=6)
+    ds = lambda x, y: lesson.make_dataset(x, y, S, profile.backbone, profile.batch_size)
+    lesson.set_seed(SEED)
+    nets = {"pretrained": lesson.load_backbone(profile.backbone, S),
+            "random": lesson.load_backbone(profile.backbone, S, weights=None)}
+    layers = lesson.pick_layers(nets["pretrained"], n=6)
     acc = {}
     for name, net in nets.items():
-        train_feats, y_train = probing.pooled_features_at(net, layers, ds(cifar.x_train, cifar.y_train), verbose=False)
-        test_feats, y_test = probing.pooled_features_at(net, layers, ds(cifar.x_test, cifar.y_test), verbose=False)
-        acc[name] = [probing.linear_probe(train_feats[n], y_train, test_feats[n], y_test) for n in layers]
+        train_feats, y_train = lesson.pooled_features_at(net, layers, ds(cifar.x_train, cifar.y_train), verbose=False)
+        test_feats, y_test = lesson.pooled_features_at(net, layers, ds(cifar.x_test, cifar.y_test), verbose=False)
+        acc[name] = [lesson.linear_probe(train_feats[n], y_train, test_feats[n], y_test) for n in layers]
     # notebook 02. Seen (pretrained 0.24, 0.39, 0.48, 0.54, 0.56, 0.62 from the first probed
     # layer to the last; random weights with seeds 0, 1, 2, 42): tied at the first layer;
     # ahead at the second by 0.04-0.09, which with seed 42 is just inside the noise
@@ -127,4 +127,4 @@ def test_pretrained_features_beat_random_ones_beyond_the_first_probed_layer(ci):
     rows = list(zip(layers, acc["pretrained"], acc["random"]))
     assert rows[1][1] > rows[1][2], rows[1]
     for layer, pre, rand in rows[2:]:
-        assert evaluation.gap_is_clear(pre, rand, len(y_test)), (layer, pre, rand)
+        assert lesson.gap_is_clear(pre, rand, len(y_test)), (layer, pre, rand)

@@ -211,4 +211,4 @@ def test_the_page_lists_what_the_notebooks_call():
     surface = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(surface)
     assert surface.main(["--check"]) == 0, "out of date: run python tools/notebook_surface.py"
-    assert "`training.extract_features`" in surface.section() and "03, section 5" in surface.section()
+    assert "`lesson.extract_features` (`tlhelpers.features`)" in surface.section() and "03, section 5" in surface.section()

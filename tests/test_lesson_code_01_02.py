@@ -1,7 +1,7 @@
 """The Keras code that notebooks 01 and 02 teach, run from the notebooks' own cells.
 
 Notebook 01 builds its transfer model in plain Keras (no ``InferenceMode``: notebook 04
-introduces it); it must be the model ``models.transfer_classifier`` packages, with the base
+introduces it); it must be the model ``lesson.transfer_classifier`` packages, with the base
 called plainly. Notebook 02 writes the multi-output ``keras.Model`` that returns a layer's
 activations; ``probing.activation_model`` / ``probing.activations_for`` are that cell,
 packaged, and must give the same arrays. Each test executes the notebook's cell source
@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from tlhelpers import models, probing, trainability
+from tlhelpers import lesson, models, probing, trainability
 from tlhelpers.backbones import load_backbone
 from tests.test_lesson_code_03_04 import cell, leaf_layers, signature  # noqa: F401  (shared helpers)
 from tests.test_lesson_code_03_04 import run_cell as _run_cell
@@ -41,11 +41,11 @@ def test_notebook_01_builds_the_packaged_model_in_plain_keras(capsys):
         ns = run_cell(NB01, "S = profile.image_size", profile=profile, load_backbone=load_backbone)
         ns = run_cell(NB01, "base.trainable = False", **ns)
         plain = ns["model"]
-        assert not any(isinstance(layer, models.InferenceMode) for layer in plain.layers)
-        packaged = models.transfer_classifier(load_backbone(backbone, 96, weights=None), 10,
+        assert not any(isinstance(layer, lesson.InferenceMode) for layer in plain.layers)
+        packaged = lesson.transfer_classifier(load_backbone(backbone, 96, weights=None), 10,
                                               units=(128,), dropout=0.5, pin_inference=False)
         assert leaf_signatures(plain) == leaf_signatures(packaged)
-        counts = lambda m: {k: trainability.trainability_table(m).totals[k]
+        counts = lambda m: {k: lesson.trainability_table(m).totals[k]
                             for k in ("trainable_params", "non_trainable_params")}
         assert counts(plain) == counts(packaged)
     assert "InferenceMode" not in capsys.readouterr().out   # the summary the learner reads
@@ -53,7 +53,7 @@ def test_notebook_01_builds_the_packaged_model_in_plain_keras(capsys):
 
 def test_notebook_02_activation_cell_equals_the_helper():
     base = load_backbone("mobilenet_025", 64, weights=None)
-    three = probing.pick_layers(base, n=3)
+    three = lesson.pick_layers(base, n=3)
     batch = np.random.default_rng(0).uniform(-1, 1, (3, 64, 64, 3)).astype("float32")
     ns = run_cell(NB02, "extractor = keras.Model(", pretrained=base, three=three, batch=batch)
     packaged = probing.activations_for(base, three, batch)

@@ -1,6 +1,6 @@
 """The Keras code that notebooks 03 and 04 teach, run from the notebooks' own cells, must
-build the same models as the helpers that package it (``models.transfer_classifier``,
-``models.make_head``, ``models.unfreeze``, ``models.InferenceMode``).
+build the same models as the helpers that package it (``lesson.transfer_classifier``,
+``lesson.make_head``, ``lesson.unfreeze``, ``lesson.InferenceMode``).
 
 Each test executes the notebook cell itself (found by its first line), so editing the
 notebook or the helper alone makes the test fail.
@@ -9,6 +9,7 @@ notebook or the helper alone makes the test fail.
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 
 import keras
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from tlhelpers import backbones, models, trainability, training
+from tlhelpers import backbones, course, lesson, models, trainability, training, views
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -30,8 +31,34 @@ def cell(notebook: str, first_line: str) -> str:
     return found[0]
 
 
+#: Module names the notebooks used before the facades; a test may still pass a stand-in under them.
+OLD_MODULES = {"assets", "augment", "backbones", "data", "evaluation", "experiments", "explore", "flowers", "folders",
+               "heads", "measured", "models", "notebook", "params", "pipeline", "plots", "probing", "results",
+               "shifts", "trainability", "training", "zoo"}
+
+
+def with_facades(namespace: dict) -> dict:
+    """Add the notebooks' facades (``course``, ``lesson``, ``views``) to ``namespace``, in place.
+
+    A stand-in the test passes replaces the facade names it provides: under a module's name
+    (``backbones=SimpleNamespace(load_backbone=fake)``) or under the name itself
+    (``load_backbone=fake``). A facade passed explicitly is kept as it is.
+    """
+    for name, real in (("course", course), ("lesson", lesson), ("views", views)):
+        if name in namespace:
+            continue
+        attrs = {n: getattr(real, n) for n in real.__all__}
+        for key, value in list(namespace.items()):
+            if key in attrs:
+                attrs[key] = value
+            elif key in OLD_MODULES:
+                attrs.update({n: getattr(value, n) for n in attrs if hasattr(value, n)})
+        namespace[name] = types.SimpleNamespace(**attrs)
+    return namespace
+
+
 def run_cell(notebook: str, first_line: str, **namespace) -> dict:
-    namespace = {"keras": keras, "layers": layers, "np": np, **namespace}
+    namespace = with_facades({"keras": keras, "layers": layers, "np": np, **namespace})
     exec(compile(cell(notebook, first_line), f"{notebook}:{first_line[:30]}", "exec"), namespace)
     return namespace
 
@@ -40,7 +67,7 @@ def leaf_layers(model: keras.Model) -> list:
     """Layers with nested models (and InferenceMode) expanded, input layers left out."""
     out = []
     for layer in model.layers:
-        inner = layer.base if isinstance(layer, models.InferenceMode) else layer
+        inner = layer.base if isinstance(layer, lesson.InferenceMode) else layer
         if isinstance(inner, keras.Model):
             out += leaf_layers(inner)
         elif not isinstance(inner, keras.layers.InputLayer):
@@ -55,7 +82,7 @@ def signature(layer) -> tuple:
 
 
 def counts(model: keras.Model) -> tuple[int, int]:
-    totals = trainability.trainability_table(model).totals
+    totals = lesson.trainability_table(model).totals
     return totals["trainable_params"], totals["non_trainable_params"]
 
 
@@ -69,23 +96,23 @@ def assert_same_model(plain: keras.Model, packaged: keras.Model) -> None:
 def test_notebook_03_vgg16_cells_equal_feature_extractor():
     ns = run_cell("03_feature_extraction.ipynb", "vgg_base = keras.applications.VGG16(")
     ns = run_cell("03_feature_extraction.ipynb", "inputs = keras.Input(shape=(224, 224, 3))", **ns)
-    packaged = models.transfer_classifier(
+    packaged = lesson.transfer_classifier(
         keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3)),
-        10, **models.LESSON_HEADS["vgg16"])
+        10, **lesson.LESSON_HEADS["vgg16"])
     assert counts(ns["vgg_model"]) == (133_898, 14_714_688)
     assert_same_model(ns["vgg_model"], packaged)
 
 
 @pytest.fixture(scope="module")
 def mobilenet_v2_224():
-    return backbones.load_backbone("mobilenet_v2", 224, weights=None)
+    return lesson.load_backbone("mobilenet_v2", 224, weights=None)
 
 
 def test_notebook_03_head_cell_equals_make_head(mobilenet_v2_224):
     ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224,
                   training=training)
-    training.set_seed(42)   # what the cell does first: notebook 04's new_head() starts from the same weights
-    packaged = models.make_head(1280, 10, **models.LESSON_HEADS["mobilenet_v2"])
+    lesson.set_seed(42)   # what the cell does first: notebook 04's new_head() starts from the same weights
+    packaged = lesson.make_head(1280, 10, **lesson.LESSON_HEADS["mobilenet_v2"])
     assert_same_model(ns["head"], packaged)
     assert counts(ns["head"]) == (167_818, 2_560)
     assert all(np.array_equal(a, b) for a, b in zip(ns["head"].get_weights(), packaged.get_weights()))
@@ -95,7 +122,7 @@ def test_notebook_03_mobilenet_v2_model_equals_feature_extractor(mobilenet_v2_22
     ns = run_cell("03_feature_extraction.ipynb", "num_features = base.output_shape[-1]", base=mobilenet_v2_224,
                   training=training)
     ns = run_cell("03_feature_extraction.ipynb", "inputs = keras.Input(shape=(S, S, 3))", S=224, **ns)
-    packaged = models.transfer_classifier(mobilenet_v2_224, 10, **models.LESSON_HEADS["mobilenet_v2"])
+    packaged = lesson.transfer_classifier(mobilenet_v2_224, 10, **lesson.LESSON_HEADS["mobilenet_v2"])
     assert counts(ns["model"]) == (167_818, 2_257_984 + 2_560)
     assert_same_model(ns["model"], packaged)
 
@@ -107,21 +134,21 @@ def test_notebook_03_base_cell_builds_the_registered_backbone(monkeypatch):
 
     for name in ("mobilenet_025", "mobilenet_v2"):
         profile = get_profile("ci", env={"TL_BACKBONE": name, "TL_WEIGHTS": "random"})
-        ns = run_cell("03_feature_extraction.ipynb", "weights = backbones.prepare_weights(", profile=profile,
+        ns = run_cell("03_feature_extraction.ipynb", "weights = course.prepare_weights(", profile=profile,
                       S=profile.image_size, backbones=backbones)
-        reference = backbones.load_backbone(name, profile.image_size, weights=None)
+        reference = lesson.load_backbone(name, profile.image_size, weights=None)
         assert [signature(l) for l in ns["base"].layers] == [signature(l) for l in reference.layers]
-        assert ns["preprocess_input"] is backbones.get_spec(name).preprocess
+        assert ns["preprocess_input"] is lesson.get_spec(name).preprocess
         assert not ns["base"].trainable_weights
 
 
 def test_notebook_04_vgg16_unfreeze_cell_equals_models_unfreeze():
     ns = run_cell("04_fine_tuning.ipynb", "vgg_base = keras.applications.VGG16(", models=models,
                   trainability=trainability)
-    packaged = models.transfer_classifier(
+    packaged = lesson.transfer_classifier(
         keras.applications.VGG16(include_top=False, weights=None, input_shape=(224, 224, 3)),
-        10, **models.LESSON_HEADS["vgg16"])
-    models.unfreeze(packaged, last_n=4)
+        10, **lesson.LESSON_HEADS["vgg16"])
+    lesson.unfreeze(packaged, last_n=4)
     names = lambda m: [l.name for l in models.find_base(m).layers if l.trainable]
     assert names(ns["vgg_model"]) == names(packaged) == [
         "block5_conv1", "block5_conv2", "block5_conv3", "block5_pool"]
@@ -131,14 +158,14 @@ def test_notebook_04_vgg16_unfreeze_cell_equals_models_unfreeze():
 @pytest.mark.parametrize("unfreeze", [20, 40])
 def test_notebook_04_unfreeze_loops_equal_models_unfreeze(unfreeze):
     def build():
-        base = backbones.load_backbone("mobilenet_025", 96, weights=None)
-        return base, models.transfer_classifier(base, 10, **models.LESSON_HEADS["mobilenet_v2"])
+        base = lesson.load_backbone("mobilenet_025", 96, weights=None)
+        return base, lesson.transfer_classifier(base, 10, **lesson.LESSON_HEADS["mobilenet_v2"])
 
     ft_base, ft_model = build()
     run_cell("04_fine_tuning.ipynb", "ft_base.trainable = True", ft_base=ft_base, ft_model=ft_model,
              UNFREEZE=unfreeze, trainability=trainability)
     base, packaged = build()
-    report = models.unfreeze(packaged, last_n=unfreeze)
+    report = lesson.unfreeze(packaged, last_n=unfreeze)
     assert [l.name for l in ft_base.layers if l.trainable] == [l.name for l in base.layers if l.trainable]
     assert counts(ft_model) == counts(packaged)
     assert report.batchnorm_kept_frozen > 0
@@ -159,7 +186,7 @@ def test_notebook_04_inference_mode_cell_behaves_like_the_package():
         model.fit(np.random.default_rng(0).uniform(0, 1, (4, 8, 8, 3)), np.zeros(4), verbose=0)
         return not np.allclose(before, base.layers[-1].moving_mean.numpy())
 
-    assert not bn_moved(ns["InferenceMode"]) and not bn_moved(models.InferenceMode)
+    assert not bn_moved(ns["InferenceMode"]) and not bn_moved(lesson.InferenceMode)
     assert bn_moved(lambda base: (lambda x: base(x, training=False)))   # what the class fixes
 
 

@@ -1,8 +1,8 @@
 """The Keras code notebooks 05 and 06 teach, against the helpers that package it.
 
-Notebook 05 writes the scratch CNN layer by layer (``models.scratch_cnn`` is that cell,
+Notebook 05 writes the scratch CNN layer by layer (``lesson.scratch_cnn`` is that cell,
 packaged); notebook 06 writes the augmentation block and the augmented model
-(``augment.make_augmentation`` and ``augment.augmented_model``). Each test runs the
+(``lesson.make_augmentation`` and ``augment.augmented_model``). Each test runs the
 notebook's own cell source (read from the .ipynb) at small sizes with random weights and
 compares the result with the helper: layer types and settings (names ignored), trainable
 and non-trainable parameter counts, which layers train, and, with the same weights, the
@@ -19,8 +19,10 @@ import numpy as np
 import pytest
 from keras import layers
 
-from tlhelpers import augment, backbones, experiments, models, training
+from tlhelpers import augment, backbones, experiments, lesson, models, training
 from tlhelpers.params import count_weights
+
+from test_lesson_code_03_04 import with_facades
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NB05 = NOTEBOOKS / "05_transfer_vs_scratch.ipynb"
@@ -42,6 +44,7 @@ def _cell(path: Path, marker: str) -> str:
 
 
 def _run_cell(path: Path, marker: str, namespace: dict) -> dict:
+    with_facades(namespace)
     exec(compile(_cell(path, marker), f"{path.name}[{marker}]", "exec"), namespace)
     return namespace
 
@@ -58,7 +61,7 @@ def _flat_layers(model) -> list:
     for layer in model.layers:
         if isinstance(layer, (keras.layers.InputLayer, augment.BackbonePreprocess)):
             continue
-        if isinstance(layer, models.InferenceMode):
+        if isinstance(layer, lesson.InferenceMode):
             out.append(("base", layer.base))
         elif isinstance(layer, keras.Model) and layer.name in ("augmentation", "head"):
             out.extend(_flat_layers(layer))
@@ -125,16 +128,16 @@ def test_notebook_05_shows_the_keras_code():
                  'scratch.fit(raw["train"], validation_data=raw["val"], epochs=profile.head_epochs',
                  'head.compile(optimizer=keras.optimizers.Adam(1e-3)',
                  'head.fit(f_train, y_train, validation_data=(f_val, y_val), epochs=profile.head_epochs',
-                 'experiments.data_size_sweep('):
+                 'lesson.data_size_sweep('):
         assert line in code, f"notebook 05 no longer shows: {line}"
-    assert "training.compile_model(" not in code and "training.fit(" not in code
-    assert "models.scratch_cnn??" in NB05.read_text(encoding="utf-8")
+    assert "lesson.compile_model(" not in code and "lesson.fit(" not in code
+    assert "lesson.scratch_cnn??" in NB05.read_text(encoding="utf-8")
 
 
 def test_scratch_cnn_cell_matches_models_scratch_cnn():
     ns = _run_cell(NB05, "scratch = keras.Sequential(",
                    dict(keras=keras, layers=layers, experiments=experiments, training=training))
-    taught, packaged = ns["scratch"], models.scratch_cnn(ns["SCRATCH_SIZE"])
+    taught, packaged = ns["scratch"], lesson.scratch_cnn(ns["SCRATCH_SIZE"])
     assert taught.count_params() == packaged.count_params() == 65_930
     _assert_same_model(taught, packaged)
     _same_outputs(taught, packaged, ns["SCRATCH_SIZE"])
@@ -144,7 +147,7 @@ def test_sweep_builds_the_scratch_cnn_with_models_scratch_cnn(monkeypatch):
     built = []
 
     def spy(*args, **kwargs):
-        built.append(models.scratch_cnn(*args, **kwargs))
+        built.append(lesson.scratch_cnn(*args, **kwargs))
         return built[-1]
 
     monkeypatch.setattr(experiments, "scratch_cnn", spy)
@@ -152,7 +155,7 @@ def test_sweep_builds_the_scratch_cnn_with_models_scratch_cnn(monkeypatch):
     y = np.repeat(np.arange(2), 4)
     x = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
     feats = rng.normal(size=(8, 4)).astype("float32")
-    experiments.data_size_sweep(x, y, x[:2], y[:2], feats, feats[:2], [2, 4], epochs=1, batch_size=4,
+    lesson.data_size_sweep(x, y, x[:2], y[:2], feats, feats[:2], [2, 4], epochs=1, batch_size=4,
                                 verbose=False)
     assert len(built) == 2 and all(m.name == "scratch_cnn" for m in built)
 
@@ -168,7 +171,7 @@ def test_notebook_06_shows_the_keras_code():
                  'layers.RandomTranslation(0.1, 0.1, fill_mode="reflect")',
                  'layers.RandomContrast(0.2, value_range=(0, 255))',
                  'layers.RandomBrightness(0.1, value_range=(0, 255))',
-                 'preprocess_input = backbones.get_spec(profile.backbone).preprocess',
+                 'preprocess_input = lesson.get_spec(profile.backbone).preprocess',
                  'base.trainable = False',
                  'inputs = keras.Input(shape=(profile.image_size, profile.image_size, 3))',
                  'x = augmentation(inputs)',
@@ -180,26 +183,26 @@ def test_notebook_06_shows_the_keras_code():
                  'aug_model.fit(raw_ds["train"], validation_data=raw_ds["val"], epochs=profile.epochs',
                  'head.compile(optimizer=keras.optimizers.Adam(1e-3)',
                  'head.fit(f_train, y_train',
-                 'augment.augmentation_explorer('):
+                 'views.augmentation_explorer('):
         assert line in code, f"notebook 06 no longer shows: {line}"
-    assert "augment.augmented_model(" not in code and "training.compile_model(" not in code
+    assert "augment.augmented_model(" not in code and "lesson.compile_model(" not in code
     cell = _cell(NB06, "aug_model = keras.Model(")
     steps = ["x = augmentation(inputs)", "x = preprocess_input(x)", "x = base(x, training=False)",
              "x = layers.GlobalAveragePooling2D()(x)", "outputs = layers.Dense(10"]
     assert [cell.index(step) for step in steps] == sorted(cell.index(step) for step in steps)
     text = NB06.read_text(encoding="utf-8")
-    assert "augment.make_augmentation??" in text and "augment.augmented_model??" in text
+    assert "lesson.make_augmentation??" in text and "augment.augmented_model??" in text
 
 
 def _notebook_06_namespace(size: int = 96, backbone: str = "mobilenet_025") -> dict:
     """Run notebook 06's augmentation, preprocessing, base and model cells (random weights)."""
     profile = types.SimpleNamespace(backbone=backbone, image_size=size)
     random_backbones = types.SimpleNamespace(
-        get_spec=backbones.get_spec,
-        load_backbone=lambda name, image_size: backbones.load_backbone(name, image_size, weights=None))
+        get_spec=lesson.get_spec,
+        load_backbone=lambda name, image_size: lesson.load_backbone(name, image_size, weights=None))
     ns = dict(keras=keras, layers=layers, profile=profile, backbones=random_backbones, training=training,
               print=lambda *a, **k: None)
-    for marker in ("augmentation = keras.Sequential(", "preprocess_input = backbones.get_spec(",
+    for marker in ("augmentation = keras.Sequential(", "preprocess_input = lesson.get_spec(",
                    "base.trainable = False", "aug_model = keras.Model("):
         _run_cell(NB06, marker, ns)
     return ns
@@ -208,7 +211,7 @@ def _notebook_06_namespace(size: int = 96, backbone: str = "mobilenet_025") -> d
 def test_augmentation_cell_matches_make_augmentation():
     ns = _run_cell(NB06, "augmentation = keras.Sequential(", dict(keras=keras, layers=layers,
                                                                   print=lambda *a, **k: None))
-    taught, packaged = ns["augmentation"], augment.make_augmentation(**augment.DEFAULT_STRENGTHS)
+    taught, packaged = ns["augmentation"], lesson.make_augmentation(**lesson.DEFAULT_STRENGTHS)
     assert len(taught.layers) == len(packaged.layers) == 6
     assert _settings(taught) == _settings(packaged)
     assert taught.name == packaged.name == "augmentation"
@@ -219,29 +222,29 @@ def test_augmented_model_cell_matches_augment_augmented_model():
     taught, base = ns["aug_model"], ns["base"]
     assert ns["preprocess_input"] is keras.applications.mobilenet.preprocess_input
     assert not base.trainable
-    other_base = backbones.load_backbone("mobilenet_025", 96, weights=None)
+    other_base = lesson.load_backbone("mobilenet_025", 96, weights=None)
     packaged = augment.augmented_model(other_base, "mobilenet_025", 10,
-                                       augment.make_augmentation(**augment.DEFAULT_STRENGTHS), **HEAD_06)
+                                       lesson.make_augmentation(**lesson.DEFAULT_STRENGTHS), **HEAD_06)
     _assert_same_model(taught, packaged)
     assert [t[0] for t in _trainable_layers(taught)] == ["BatchNormalization", "Dense", "Dense"]
-    assert _count(taught.trainable_weights) == _count(models.make_head(256, 10, **HEAD_06).trainable_weights)
+    assert _count(taught.trainable_weights) == _count(lesson.make_head(256, 10, **HEAD_06).trainable_weights)
     # same weights -> same predictions: augmentation off, preprocessing and base in the same place
     _same_outputs(taught, packaged, 96)
 
 
 def test_notebook_06_head_cell_builds_the_same_head_as_the_model_cell():
-    """Section 5 trains models.make_head(**HEAD_06) on cached features: the head the model cell writes out."""
-    head_cell = _cell(NB06, "head = models.make_head(")
+    """Section 5 trains lesson.make_head(**HEAD_06) on cached features: the head the model cell writes out."""
+    head_cell = _cell(NB06, "head = lesson.make_head(")
     assert "units=(128,), dropout=0.5, batchnorm=True" in head_cell
     ns = _notebook_06_namespace()
-    head = models.make_head(256, 10, **HEAD_06)
+    head = lesson.make_head(256, 10, **HEAD_06)
     assert _settings(ns["aug_model"])[-4:] == _settings(head)
 
 
 @pytest.mark.parametrize("backbone", ["mobilenet_v2", "vgg16"])
 def test_symbolic_preprocess_input_matches_the_helper_layer(backbone):
     """``x = preprocess_input(x)`` on a symbolic Keras tensor computes what BackbonePreprocess does."""
-    fn = backbones.get_spec(backbone).preprocess
+    fn = lesson.get_spec(backbone).preprocess
     inputs = keras.Input(shape=(8, 8, 3))
     taught = keras.Model(inputs, fn(inputs))
     x = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype("float32")

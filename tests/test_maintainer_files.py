@@ -52,9 +52,9 @@ def test_bug_form_asks_for_the_set_up_cells_version_printout():
     versions = fields["versions"]
     assert versions["type"] == "textarea" and versions["validations"]["required"]
     asked = versions["attributes"]["label"] + versions["attributes"]["description"]
-    assert "notebook.start(" in asked and "versions" in asked
+    assert "course.start(" in asked and "versions" in asked
     setup = _text("docs/notebook-style.md")
-    assert "profile = notebook.start(seed=42)" in setup and "profile = notebook.start(seed=42)" in asked
+    assert "profile = course.start(seed=42)" in setup and "profile = course.start(seed=42)" in asked
 
 
 def test_feature_form_and_pull_request_template_exist():

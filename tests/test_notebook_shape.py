@@ -29,3 +29,25 @@ def test_lesson_notebooks_share_one_shape(path):
 
 def test_there_are_six_lesson_notebooks():
     assert len(NOTEBOOKS) == 6
+
+
+ALL = NOTEBOOKS + sorted((NOTEBOOKS[0].parent / "solutions").glob("*.ipynb")) + [NOTEBOOKS[0].parent / "07_exercises.ipynb"]
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem[:2] + ("s" if p.parent.name == "solutions" else ""))
+def test_a_notebook_imports_at_most_four_tlhelpers_names(path):
+    """Issue 30: the learner-facing surface is course, lesson, views and (07) check."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    names = {n.strip() for found in re.findall(r"from tlhelpers import ([\w, ]+)", code) for n in found.split(",")}
+    names |= set(re.findall(r"^\s*import (tlhelpers[\w.]*)", code, re.M))
+    assert len(names) <= 4 and names <= {"course", "lesson", "views", "check"}, names
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem[:2] + ("s" if p.parent.name == "solutions" else ""))
+def test_no_cell_reuses_a_facade_name_for_a_variable(path):
+    """`lesson = lesson.evaluate(...)` would hide the facade from every later cell."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    clash = re.findall(r"(?m)^\s*(?:\w+\s*,\s*)*(course|lesson|views|check)\s*(?:,\s*\w+\s*)*=(?!=)", code)
+    assert not clash, f"{path.name} assigns to {clash}"

@@ -58,5 +58,5 @@ def test_save_results_keeps_the_numbers_of_a_dict(cache):
 
 
 def test_a_profile_is_required():
-    with pytest.raises(TypeError, match="notebook.start"):
+    with pytest.raises(TypeError, match="course.start"):
         results.run_tag(None)

@@ -19,7 +19,7 @@ import tensorflow as tf
 from keras import layers
 
 from test_lesson_code_03_04 import run_cell
-from tlhelpers import models, training
+from tlhelpers import lesson, models, training
 
 NB = "04_fine_tuning.ipynb"
 S, UNFREEZE = 32, 20
@@ -52,8 +52,8 @@ def loader(weights):
 
 def head_maker(dim):
     keras.utils.set_random_seed(1)
-    head_weights = models.make_head(dim, 10, dropout=0.0).get_weights()   # no dropout: no RNG in the step
-    return (lambda: models.make_head(dim, 10, dropout=0.0)), head_weights
+    head_weights = lesson.make_head(dim, 10, dropout=0.0).get_weights()   # no dropout: no RNG in the step
+    return (lambda: lesson.make_head(dim, 10, dropout=0.0)), head_weights
 
 
 def split_cell(ft_base, x, y):
@@ -64,7 +64,7 @@ def split_cell(ft_base, x, y):
 
 
 def train(model, x, y, steps=3):
-    training.compile_model(model, 1e-3, verbose=False)
+    lesson.compile_model(model, 1e-3, verbose=False)
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
     model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
 
@@ -87,8 +87,8 @@ def test_training_the_top_on_stored_activations_equals_training_the_whole_model(
     full_base = backbones.load_backbone("m", S)
     head = new_head()
     head.set_weights(head_weights)
-    full = models.transfer_classifier(full_base, head=head, pin_inference=not train_batchnorm)
-    models.unfreeze(full, last_n=UNFREEZE, train_batchnorm=train_batchnorm)
+    full = lesson.transfer_classifier(full_base, head=head, pin_inference=not train_batchnorm)
+    lesson.unfreeze(full, last_n=UNFREEZE, train_batchnorm=train_batchnorm)
     train(full, x, y)
 
     assert len(split.trainable_weights) == len(full.trainable_weights)
@@ -122,7 +122,7 @@ def test_section_4_fit_on_activations_trains_ft_model_itself(pretrained):
     ft_head = new_head()
     ft_head.set_weights(head_weights)
     inputs = keras.Input((S, S, 3))
-    ft_model = keras.Model(inputs, ft_head(layers.GlobalAveragePooling2D()(models.InferenceMode(ft_base)(inputs))))
+    ft_model = keras.Model(inputs, ft_head(layers.GlobalAveragePooling2D()(lesson.InferenceMode(ft_base)(inputs))))
     run_cell(NB, "ft_base.trainable = True", ft_base=ft_base, ft_model=ft_model, UNFREEZE=UNFREEZE,
              layers=layers, trainability=types.SimpleNamespace(trainability_table=lambda m: types.SimpleNamespace(
                  summary=lambda: "")))

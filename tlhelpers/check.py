@@ -51,7 +51,7 @@ def _labels_of(ds: Any, limit: int = 5000) -> np.ndarray | None:
 def _check_folder_data(fb: Feedback, data: Any) -> bool:
     if not isinstance(data, FolderData):
         fb.fix(f"`folder_data` is {describe(data)}, not the FolderData of a loaded folder.",
-               "Use `folders.load_image_folder(folder, ...)` as the exercise says.")
+               "Use `course.load_image_folder(folder, ...)` as the exercise says.")
         return False
     fb.ok(f"{data.num_classes} classes found: {', '.join(data.class_names)}.")
     n_tr, n_va, n_te = len(data.train_paths), len(data.val_paths), len(data.test_paths)

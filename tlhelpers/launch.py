@@ -83,7 +83,7 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 #: First line of the Colab install cell: how it is recognised (and replaced) in a notebook.
 INSTALL_MARKER = "# Colab only: install the course's helpers (elsewhere this cell does nothing)."
-SETUP_MARKER = "notebook.start("
+SETUP_MARKER = "course.start("
 #: Tags of the install cell: MyST-NB leaves a ``remove-cell`` cell out of the book's pages
 #: (it still runs, and does nothing there); Jupyter and Colab ignore tags.
 INSTALL_TAGS = ("remove-cell",)

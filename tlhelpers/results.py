@@ -42,7 +42,7 @@ def run_tag(profile: Profile) -> str:
     'ci-mobilenet_025-96px-1000train-1000test-10+15ep'
     """
     if not isinstance(profile, Profile):
-        raise TypeError(f"profile must be the Profile that notebook.start() returned, got {profile!r}.")
+        raise TypeError(f"profile must be the Profile that course.start() returned, got {profile!r}.")
     return (f"{profile.name}-{profile.backbone}-{profile.image_size}px-{profile.train_size}train-"
             f"{profile.test_size}test-{profile.head_epochs}+{profile.epochs}ep")
 

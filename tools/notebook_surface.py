@@ -51,7 +51,9 @@ def rows(root: Path = ROOT) -> list[str]:
         first = (doc or "a constant").strip().split("\n")[0].replace("|", "\\|")
         taught = re.search(r"Taught in notebook (\d+), (sections? [\d and]+)", doc or "")
         where = f"{taught.group(1)}, {taught.group(2).strip()}" if taught else ""
-        out.append(f"| `{module}.{name}` | {first} | {', '.join(sorted(tags))} | {where} |")
+        home = getattr(obj, "__module__", None) if inspect.isfunction(obj) or inspect.isclass(obj) else None
+        defined = f" (`{home}`)" if home and home != f"tlhelpers.{module}" else ""
+        out.append(f"| `{module}.{name}`{defined} | {first} | {', '.join(sorted(tags))} | {where} |")
     return out
 
 

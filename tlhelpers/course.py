@@ -1,0 +1,33 @@
+"""The course's set-up, data and results: one of the four names a notebook imports.
+
+A notebook imports at most ``course``, ``lesson``, ``views`` and (in 07) ``check``. This
+facade gathers what is *not* the lesson: starting a notebook (seed, profile, versions),
+CIFAR-10 and learners' own folders, offline assets, the results store and what the
+benchmarks measured. Each name is defined in the module named in the table of
+docs/architecture.md ("What the notebooks call"); read it there with ``course.name??``.
+
+>>> from tlhelpers import course
+>>> course.train_val_split.__module__
+'tlhelpers.data'
+"""
+
+from tlhelpers.assets import AssetNotAvailableError, course_cache_dir
+from tlhelpers.backbones import prepare_weights
+from tlhelpers.data import cifar10_folder, load_cifar10, require_cifar10_folder, train_val_split
+from tlhelpers.flowers import flowers_folder
+from tlhelpers.folders import load_image_folder, read_images, scan_class_folders
+from tlhelpers.heads import save_head
+from tlhelpers.measured import MEASURED_ON, ablation_table
+from tlhelpers.measured_finetune import SEEDS as FINETUNE_SEEDS
+from tlhelpers.notebook import need, start
+from tlhelpers.results import find_result, load_results, run_tag, save_result, save_results
+from tlhelpers.shifts import domain_shift
+from tlhelpers.zoo import recommend_strategy, zoo_table
+
+__all__ = [
+    "AssetNotAvailableError", "course_cache_dir", "prepare_weights", "cifar10_folder", "load_cifar10",
+    "require_cifar10_folder", "train_val_split", "flowers_folder", "load_image_folder", "read_images",
+    "scan_class_folders", "save_head", "MEASURED_ON", "ablation_table", "FINETUNE_SEEDS", "need", "start",
+    "find_result", "load_results", "run_tag", "save_result", "save_results", "domain_shift",
+    "recommend_strategy", "zoo_table",
+]

@@ -1,0 +1,23 @@
+"""Figures and widgets: one of the four names a notebook imports.
+
+Image grids, training curves, confusion matrices, filters and activation maps, results
+bars, and the interactive explorers (each with a static figure where widgets cannot run).
+docs/architecture.md ("What the notebooks call") lists every name with its module.
+
+>>> from tlhelpers import views
+>>> views.plot_history.__module__
+'tlhelpers.plots_models'
+"""
+
+from tlhelpers.augment import augmentation_explorer
+from tlhelpers.explore import freezing_explorer, prediction_browser
+from tlhelpers.plots import (compare_histories, plot_confusion_matrix, plot_history, plot_lines, plot_results,
+                             plot_scatter, show_activations, show_augmentations, show_filters, show_images,
+                             show_predictions)
+from tlhelpers.zoo import decision_widget
+
+__all__ = [
+    "augmentation_explorer", "freezing_explorer", "prediction_browser", "compare_histories", "plot_confusion_matrix",
+    "plot_history", "plot_lines", "plot_results", "plot_scatter", "show_activations", "show_augmentations",
+    "show_filters", "show_images", "show_predictions", "decision_widget",
+]
