@@ -48,4 +48,4 @@ def test_recipe_py_trains_the_best_variant_of_the_table():
 def test_notebook_04_shows_the_table_with_student_t():
     nb = nbformat.read(ROOT / "notebooks" / "04_fine_tuning.ipynb", as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "measured.ablation_table()" in code and "evaluation.t_factor(3)" in code
+    assert "course.ablation_table()" in code and "lesson.t_factor(3)" in code

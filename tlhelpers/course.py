@@ -11,6 +11,8 @@ docs/architecture.md ("What the notebooks call"); read it there with ``course.na
 'tlhelpers.data'
 """
 
+import tlhelpers.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
+
 from tlhelpers.assets import AssetNotAvailableError, course_cache_dir
 from tlhelpers.backbones import prepare_weights
 from tlhelpers.data import cifar10_folder, load_cifar10, require_cifar10_folder, train_val_split

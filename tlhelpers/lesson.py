@@ -10,6 +10,8 @@ and docs/architecture.md ("What the notebooks call") lists every name with its m
 'tlhelpers.models'
 """
 
+import tlhelpers.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
+
 from tlhelpers.augment import DEFAULT_STRENGTHS, make_augmentation
 from tlhelpers.backbones import get_spec, load_backbone
 from tlhelpers.evaluation import (LESSON_CONDITIONS, LESSON_REPORTED, Evaluation, evaluate, gap_is_clear,
