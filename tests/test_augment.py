@@ -1,9 +1,9 @@
-"""Tests for tlhelpers.augment (random weights, tiny images)."""
+"""Tests for tlhelpers.augment and its explorer, tlhelpers.augment_explorer (random weights, tiny images)."""
 
 import numpy as np
 import pytest
 
-from tlhelpers import augment
+from tlhelpers import augment, augment_explorer
 
 
 def test_make_augmentation_leaves_out_zero_strengths():
@@ -61,12 +61,12 @@ def test_explorer_static_fallback_returns_figure(monkeypatch):
     from matplotlib.figure import Figure
 
     monkeypatch.setenv("TL_WIDGETS", "0")
-    assert not augment.widgets_available()
+    assert not augment_explorer.widgets_available()
     image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    fig = augment.augmentation_explorer(image, {"rotation": 0.2}, n=4)
+    fig = augment_explorer.augmentation_explorer(image, {"rotation": 0.2}, n=4)
     assert isinstance(fig, Figure) and len(fig.axes) == 4
     with pytest.raises(ValueError, match="Unknown augmentation"):
-        augment.augmentation_explorer(image, {"blur": 0.1}, use_widgets=False)
+        augment_explorer.augmentation_explorer(image, {"blur": 0.1}, use_widgets=False)
 
 
 def test_explorer_with_widgets_builds_sliders(monkeypatch):
@@ -78,7 +78,7 @@ def test_explorer_with_widgets_builds_sliders(monkeypatch):
     monkeypatch.setattr(w.Output, "__enter__", no_capture)
     monkeypatch.setattr(w.Output, "clear_output", no_capture)
     image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    box = augment.augmentation_explorer(image, n=2, use_widgets=True)
+    box = augment_explorer.augmentation_explorer(image, n=2, use_widgets=True)
     controls = box.children[0].children[0].children
     assert {c.description for c in controls} == set(augment.DEFAULT_STRENGTHS)
     out = box.children[-1]
@@ -94,11 +94,11 @@ def test_explorer_with_widgets_builds_sliders(monkeypatch):
 def test_explorer_shows_a_redraw_error_under_the_sliders(monkeypatch):
     pytest.importorskip("ipywidgets")
     image = np.zeros((8, 8, 3), np.uint8)
-    box = augment.augmentation_explorer(image, n=2, use_widgets=True)
+    box = augment_explorer.augmentation_explorer(image, n=2, use_widgets=True)
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("cannot draw")
 
-    monkeypatch.setattr(augment, "_draw", broken)
+    monkeypatch.setattr(augment_explorer, "_draw", broken)
     box.children[0].children[0].children[2].value = 0.2
     assert box.children[-1].outputs[0]["text"] == "RuntimeError: cannot draw\n"

@@ -92,9 +92,9 @@ def _check_kernel(cell) -> None:
 def _explorer_notebook():
     cells = [
         KERNEL_CHECK,
-        "import numpy as np\nfrom tlhelpers import augment\n"
+        "import numpy as np\nfrom tlhelpers import augment, augment_explorer\n"
         "image = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype('float32')",
-        "box = augment.augmentation_explorer(image, n=4, ncols=4)\nbox",
+        "box = augment_explorer.augmentation_explorer(image, n=4, ncols=4)\nbox",
         "controls = dict(zip(augment.DEFAULT_STRENGTHS, box.children[0].children[0].children))",
         # what a learner's slider moves do, from the kernel; each one redraws the grid, and a
         # cell that ends with an output captured by the Output widget is where a client hung

@@ -8,7 +8,7 @@
 Without ipywidgets, or outside a live Jupyter kernel, the explorers print or draw a
 static overview instead.
 
-Every explorer here (and :func:`tlhelpers.augment.augmentation_explorer`) redraws through
+Every explorer here (and :func:`tlhelpers.augment_explorer.augmentation_explorer`) redraws through
 :func:`replace_output`, never through ``with out: display(...)`` or ``interactive_output``:
 see that function for why (a headless run would otherwise hang now and then).
 

@@ -156,7 +156,7 @@ def memory_warning(profile: str) -> str | None:
 def widgets_available() -> bool:
     """True in a live Jupyter kernel with ipywidgets installed, unless ``TL_WIDGETS=0``.
 
-    The explorers of :mod:`tlhelpers.explore` and :mod:`tlhelpers.augment` show
+    The explorers of :mod:`tlhelpers.explore` and :mod:`tlhelpers.augment_explorer` show
     static figures instead when it is False (in tests, exported notebooks, slow machines).
     """
     if not settings().widgets:

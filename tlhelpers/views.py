@@ -11,7 +11,7 @@ docs/architecture.md ("What the notebooks call") lists every name with its modul
 
 import tlhelpers.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
 
-from tlhelpers.augment import augmentation_explorer
+from tlhelpers.augment_explorer import augmentation_explorer
 from tlhelpers.explore import freezing_explorer, prediction_browser
 from tlhelpers.plots import (compare_histories, plot_confusion_matrix, plot_history, plot_lines, plot_results,
                              plot_scatter, show_activations, show_augmentations, show_filters, show_images,
