@@ -48,7 +48,7 @@ def tests(session: nox.Session) -> None:
     """``python course.py test``'s suite in a fresh environment, then ``launch --check``."""
     session.install("-c", "constraints.txt", "-e", ".[course,cpu,test,book]")   # the measured versions
     session.run("python", "-m", "pytest", *session.posargs, env=_env(session))
-    session.run("python", "-m", "tlhelpers.launch", "--check")
+    session.run("python", "-m", "tlhelpers", "launch", "--check")
 
 
 @nox.session(python=COLAB_PYTHON)

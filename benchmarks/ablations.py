@@ -121,7 +121,7 @@ def summary(rows: list[dict]) -> str:
 
 
 def module_text(rows: list[dict], source: str) -> str:
-    """The source of tlhelpers/measured.py: the summary as data, for notebook 04."""
+    """The source of tlhelpers/analysis/measured.py: the summary as data, for notebook 04."""
     meta = rows[0] if rows else {}
     body = ",\n".join(f"    {row!r}" for row in summary_rows(rows))
     return MODULE.format(source=source, backbone=meta.get("backbone", "?"),
@@ -132,7 +132,7 @@ def module_text(rows: list[dict], source: str) -> str:
 MODULE = '''"""What the benchmarks measured: ablations of the CPU fine-tuning recipe (a generated file).
 
 Written by ``python benchmarks/ablations.py --out {source} --write-module
-tlhelpers/measured.py`` from the runs recorded in ``{source}``
+tlhelpers/analysis/measured.py`` from the runs recorded in ``{source}``
 (tests/test_measured.py checks that they agree). Notebook 04, section 9, shows the table.
 
 >>> int(ablation_table().loc["baseline", "seeds"])

@@ -48,7 +48,8 @@ class Run:
     def __init__(self, profile, seed: int):
         import keras  # noqa: F401  (TensorFlow starts here)
 
-        from tlhelpers import backbones, data, features, models, pipeline, training
+        from tlhelpers.transfer import backbones, features, models, pipeline, training
+        from tlhelpers.datasets import data
 
         self.profile, self.seed = profile, seed
         self.S = profile.image_size
@@ -75,7 +76,7 @@ class Run:
         """A fresh pretrained base with phase 1's head on it; returns (model, base)."""
         import keras
 
-        from tlhelpers import backbones, models
+        from tlhelpers.transfer import backbones, models
 
         base = backbones.load_backbone(self.profile.backbone, self.S)
         head = models.make_head(base.output_shape[-1], 10, **models.LESSON_HEADS["mobilenet_v2"])
@@ -93,7 +94,7 @@ class Run:
         return model.predict(self.ds(self.x_te, self.y_te), verbose=0).argmax(1)
 
     def feature_extraction(self):
-        from tlhelpers import models
+        from tlhelpers.transfer import models
 
         return self.test_predictions(models.transfer_classifier(self.base, head=self.head))
 
@@ -102,7 +103,7 @@ class Run:
         notebook trains them: on the stored activations of the frozen bottom (same layers)."""
         import keras
 
-        from tlhelpers import models, training
+        from tlhelpers.transfer import models, training
 
         model, base = self.fresh()
         models.unfreeze(model, last_n=UNFREEZE)
@@ -121,7 +122,7 @@ class Run:
         """Section 5: more of the base, cosine decay from FT_LR, augmentation inside the model."""
         import keras
 
-        from tlhelpers import models, training
+        from tlhelpers.transfer import models, training
 
         model, base = self.fresh(augment=True)
         models.unfreeze(base, last_n=RECIPE_UNFREEZE.get(self.profile.backbone, len(base.layers)))
@@ -142,7 +143,7 @@ class Run:
         if not hasattr(self, "_activations"):
             import keras
 
-            from tlhelpers import training
+            from tlhelpers.transfer import training
 
             bottom = keras.Model(self.base.input, self.base.layers[-UNFREEZE - 1].output)
             grid = first_per_class(self.y_tr, self.grid_sizes()[-1])
@@ -158,7 +159,7 @@ class Run:
         """Section 6's ``top_model``: phase 1's head on the last UNFREEZE layers of a fresh base."""
         import keras
 
-        from tlhelpers import backbones, models
+        from tlhelpers.transfer import backbones, models
 
         fresh = backbones.load_backbone(self.profile.backbone, self.S)
         top = keras.Model(fresh.layers[-UNFREEZE - 1].output, fresh.output)
@@ -177,7 +178,7 @@ class Run:
         import numpy as np
         import tensorflow as tf
 
-        from tlhelpers import training
+        from tlhelpers.transfer import training
 
         a_grid, y_grid, a_val = self.activations()
         keep = first_per_class(y_grid, per_class)
@@ -219,7 +220,7 @@ def first_per_class(y, n: int):
 
 def counts(y, pred_a, pred_b) -> dict:
     """Accuracies and McNemar's disagreement counts of A against B."""
-    from tlhelpers import stats
+    from tlhelpers.analysis import stats
 
     p = stats.paired(y, pred_a, pred_b)
     return {"accuracy": p.acc_a, "vs": p.acc_b, "a_only": p.a_only, "b_only": p.b_only,
@@ -260,7 +261,7 @@ def main() -> None:
                         help="rerun only section 4's lesson run for the seeds already in --out")
     args = parser.parse_args()
 
-    from tlhelpers.config import get_profile
+    from tlhelpers.settings.config import get_profile
 
     profile = get_profile(args.profile)
     if args.redo_short_runs or args.redo_lesson:

@@ -16,7 +16,8 @@ import time
 import keras
 import numpy as np
 
-from tlhelpers import backbones, data, models, pipeline, training
+from tlhelpers.transfer import backbones, models, pipeline, training
+from tlhelpers.datasets import data
 
 
 def features(base, x, y, size, name, batch):

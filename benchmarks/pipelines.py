@@ -30,7 +30,7 @@ START = time.perf_counter()
 
 
 def _head(num_features: int):
-    from tlhelpers.models import LESSON_HEADS, make_head
+    from tlhelpers.transfer.models import LESSON_HEADS, make_head
 
     return make_head(num_features, 10, **LESSON_HEADS["mobilenet_v2"])
 
@@ -41,7 +41,8 @@ def run_original(args) -> float:
     import numpy as np
     import tensorflow as tf
 
-    from tlhelpers import backbones, data
+    from tlhelpers.transfer import backbones
+    from tlhelpers.datasets import data
 
     keras.utils.set_random_seed(args.seed)
     d = data.load_cifar10(args.train // 10, args.test // 10, seed=args.seed)
@@ -65,7 +66,8 @@ def run_course(args) -> float:
     import keras
     import numpy as np
 
-    from tlhelpers import backbones, data, pipeline, training
+    from tlhelpers.transfer import backbones, pipeline, training
+    from tlhelpers.datasets import data
 
     keras.utils.set_random_seed(args.seed)
     d = data.load_cifar10(args.train // 10, args.test // 10, seed=args.seed)

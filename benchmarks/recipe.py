@@ -131,7 +131,9 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
 
-    from tlhelpers import backbones, config, data, features, models, pipeline
+    from tlhelpers.transfer import backbones, features, models, pipeline
+    from tlhelpers.settings import config
+    from tlhelpers.datasets import data
 
     name = args.backbone or config.get_profile("cpu").backbone
     preprocess = backbones.get_spec(name).preprocess

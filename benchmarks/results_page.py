@@ -1,4 +1,4 @@
-"""Write docs/results.md and tlhelpers/measured_finetune.py from the recorded runs of notebook 04.
+"""Write docs/results.md and tlhelpers/analysis/measured_finetune.py from the recorded runs of notebook 04.
 
 The records are the JSON lines that ``benchmarks/finetune_claims.py`` appends, one per seed,
 in ``docs/benchmarks/finetune-*.jsonl``. Nothing on the page is typed by hand:
@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = sorted((ROOT / "docs" / "benchmarks").glob("finetune-*.jsonl"))
 PAGE = ROOT / "docs" / "results.md"
-MODULE = ROOT / "tlhelpers" / "measured_finetune.py"
+MODULE = ROOT / "tlhelpers" / "analysis" / "measured_finetune.py"
 
 sys.path.insert(0, str(ROOT))
-from tlhelpers.stats import t_factor  # noqa: E402
+from tlhelpers.analysis.stats import t_factor  # noqa: E402
 
 
 def load(path: Path) -> list[dict]:

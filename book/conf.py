@@ -8,7 +8,7 @@ is downloaded: the theme's assets and MathJax (sphinx-mathjax-offline) come from
 For readers, :func:`setup` replaces the README part of the index with ``book/landing.md``
 (what the course is, the notebooks, how to launch them; the table of contents stays),
 gives the landing page one title, and prints a line as each notebook starts executing.
-The Colab install cell is tagged ``remove-cell`` (``tlhelpers.launch``): it runs, unseen.
+The Colab install cell is tagged ``remove-cell`` (``tlhelpers.startup.launch``): it runs, unseen.
 The repository links name ``launch.REPO``: in GitHub Actions, ``GITHUB_REPOSITORY``.
 """
 
@@ -17,8 +17,9 @@ from __future__ import annotations
 import os
 import time
 
-from tlhelpers import config, launch
-from tlhelpers.quiet import import_tensorflow
+from tlhelpers.settings import config
+from tlhelpers.startup import launch
+from tlhelpers.settings.quiet import import_tensorflow
 
 import_tensorflow()   # its start-up log lines stay out of the build log
 

@@ -26,7 +26,7 @@ def class_tree(tmp_path) -> Path:
     """A tiny CIFAR-like folder tree: class i's images all have pixel value 20 * i."""
     from PIL import Image
 
-    from tlhelpers.data import CIFAR10_CLASSES
+    from tlhelpers.datasets.data import CIFAR10_CLASSES
 
     for split, n in (("train", 4), ("test", 2)):
         for i, name in enumerate(CIFAR10_CLASSES):
@@ -45,6 +45,6 @@ def _chance_judged_only_where_tested(request, monkeypatch):
     notebook, on real data); elsewhere it only records that it was asked."""
     if request.node.get_closest_marker("chance") or "check" not in request.node.module.__name__:
         return
-    from tlhelpers import check_evidence
+    from tlhelpers.exercises import check_evidence
 
     monkeypatch.setattr(check_evidence, "check_chance", lambda fb, *a, **k: True)

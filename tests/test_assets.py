@@ -5,7 +5,8 @@ import h5py
 import numpy as np
 import pytest
 
-from tlhelpers import assets, backbones
+from tlhelpers.storage import assets
+from tlhelpers.transfer import backbones
 
 
 def test_prefetch_command_is_named():

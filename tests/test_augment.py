@@ -1,9 +1,10 @@
-"""Tests for tlhelpers.augment and its explorer, tlhelpers.augment_explorer (random weights, tiny images)."""
+"""Tests for tlhelpers.transfer.augment and its explorer, tlhelpers.figures.augment_explorer (random weights, tiny images)."""
 
 import numpy as np
 import pytest
 
-from tlhelpers import augment, augment_explorer
+from tlhelpers.transfer import augment
+from tlhelpers.figures import augment_explorer
 
 
 def test_make_augmentation_leaves_out_zero_strengths():
@@ -31,7 +32,7 @@ def test_augmentation_keeps_range_and_is_identity_at_inference():
 
 
 def test_backbone_preprocess_matches_preprocess_input():
-    from tlhelpers.backbones import get_spec
+    from tlhelpers.transfer.backbones import get_spec
 
     x = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype("float32")
     layer = augment.BackbonePreprocess("mobilenet_v2")
@@ -41,12 +42,12 @@ def test_backbone_preprocess_matches_preprocess_input():
 
 
 def test_augmented_model_order_and_shapes():
-    from tlhelpers.backbones import load_backbone
+    from tlhelpers.transfer.backbones import load_backbone
 
     base = load_backbone("mobilenet_025", 32, weights=None)
     model = augment.augmented_model(base, "mobilenet_025", 10, augment.make_augmentation(rotation=0.1),
                                     units=(8,), dropout=0.0)
-    from tlhelpers.models import find_base
+    from tlhelpers.transfer.models import find_base
 
     names = [layer.name for layer in model.layers]
     assert names.index("rotation") < names.index("preprocess") < names.index(f"{base.name}_inference")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tlhelpers import backbones
+from tlhelpers.transfer import backbones
 
 
 def test_registry_covers_the_course_backbones():
@@ -80,7 +80,7 @@ def test_non_square_and_non_integer_sizes_are_explained():
 def test_prepare_weights_lets_the_plain_keras_call_load_offline(shared_assets, tmp_path, monkeypatch):
     import keras
 
-    from tlhelpers import assets
+    from tlhelpers.storage import assets
 
     monkeypatch.setenv("TL_OFFLINE", "1")   # Keras fixed its home (KERAS_HOME) at import
     weights = backbones.prepare_weights("mobilenet_025", 96)
@@ -108,7 +108,7 @@ def test_prepare_weights_offline_falls_back_to_the_native_file(shared_assets, mo
 
 
 def test_prepare_weights_offline_and_missing_names_the_prefetch(tmp_path, monkeypatch):
-    from tlhelpers.assets import AssetNotAvailableError
+    from tlhelpers.storage.assets import AssetNotAvailableError
 
     monkeypatch.setenv("TL_OFFLINE", "1")
     monkeypatch.delenv("TL_ASSETS_DIR", raising=False)
@@ -127,7 +127,7 @@ def test_prepare_weights_online_downloads_through_fetch(tmp_path, monkeypatch):
     with h5py.File(tmp_path / "small.h5", "w") as f:   # a real, tiny HDF5 file to serve
         f.create_dataset("w", data=np.arange(10.0))
     body = (tmp_path / "small.h5").read_bytes()
-    from tlhelpers import assets
+    from tlhelpers.storage import assets
 
     target = assets.keras_cache_dir() / "models" / fname
     if target.exists():

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tlhelpers import launch
+from tlhelpers.startup import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("myst_nb", reason="needs the book extra: pip install -e .[book]")

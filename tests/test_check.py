@@ -13,8 +13,10 @@ import pytest
 from keras import layers
 from PIL import Image
 
-from tlhelpers import check, check_evidence, check_runs, folders, shifts
-from tlhelpers.feedback import guarded
+from tlhelpers import check
+from tlhelpers.exercises import check_evidence, check_runs
+from tlhelpers.transfer import folders, shifts
+from tlhelpers.exercises.feedback import guarded
 
 SIZE = 32
 CLASSES = 3

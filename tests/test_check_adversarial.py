@@ -19,7 +19,9 @@ import tensorflow as tf
 from keras import layers
 from test_check import SIZE, compiled, fe_model, make_base, make_folder
 
-from tlhelpers import check, check_runs, models, shifts
+from tlhelpers import check
+from tlhelpers.exercises import check_runs
+from tlhelpers.transfer import models, shifts
 
 pytestmark = pytest.mark.chance
 B = 8   # the learner's batch size
@@ -545,7 +547,7 @@ def test_accuracy_of_an_endless_dataset_is_refused_not_a_hang(fd, good2):
 def test_the_real_imagenet_file_is_the_reference(shared_assets):
     # with the course's offline MobileNet 0.25 file: a base loaded from it matches; one layer
     # re-initialised is found, and only that one
-    from tlhelpers import check_evidence
+    from tlhelpers.exercises import check_evidence
 
     file = check_evidence.pristine_file("mobilenet_025")
     assert file is not None

@@ -1,11 +1,12 @@
-"""Tests of tlhelpers.check_models: fine-tuning (exercise 3), augmentation (4), scratch CNN (5)."""
+"""Tests of tlhelpers.exercises.check_models: fine-tuning (exercise 3), augmentation (4), scratch CNN (5)."""
 
 import keras
 import pytest
 from keras import layers
 from test_check import SIZE, compiled, fe_model, make_folder, raw
 
-from tlhelpers import check, check_runs
+from tlhelpers import check
+from tlhelpers.exercises import check_runs
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +118,16 @@ def test_exercise_5(fd):
     dense = compiled(keras.Sequential([keras.Input((SIZE, SIZE, 3)), layers.Flatten(), layers.Dense(3, "softmax")]))
     assert "0 Conv2D and 0 pooling" in check.exercise_5(dense, h, fd).text()
     assert "never compiled" in check.exercise_5(scratch_cnn(compile=False), h, fd).text()
+
+
+@pytest.mark.parametrize("start, lower", [(1e-2, False), (1e-4, True)])
+def test_exercise_3_reads_a_schedule_at_its_largest_rate(fd, start, lower):
+    """A cosine decay from 1e-2 ends near 0, yet its first steps are 10 times the head's rate:
+    the check judges a schedule by its largest value, and one from 1e-4 passes (issue 30's merge
+    of the two learning-rate readers)."""
+    model, _, base = head_trained(fd)
+    unfreeze(base)
+    schedule = keras.optimizers.schedules.CosineDecay(start, decay_steps=2)
+    h, acc = fine_tune(model, fd, lr=schedule)
+    text = check.exercise_3(model, h, acc, fd).text()
+    assert ("lower than the head's" in text and "not lower" not in text) if lower else "not lower than the head's" in text

@@ -1,11 +1,11 @@
-"""Tests of tlhelpers.check_runs and tlhelpers.inspection: the evidence the checks rely on."""
+"""Tests of tlhelpers.exercises.check_runs and tlhelpers.exercises.inspection: the evidence the checks rely on."""
 
 import keras
 import numpy as np
 from test_check import SIZE, compiled, fe_model, make_base
 
-from tlhelpers import check_runs, inspection
-from tlhelpers.feedback import Feedback, describe
+from tlhelpers.exercises import check_runs, inspection
+from tlhelpers.exercises.feedback import Feedback, describe
 
 
 def test_accuracy_is_recomputed_from_the_model():
@@ -80,7 +80,10 @@ def test_learning_rate_reads_constants_and_schedules_that_end_at_zero():
     """A learning rate of 0 means no weight moved; a cosine decay that ends at 0 did train."""
     import keras
 
-    from tlhelpers.check_runs import learning_rate
+    from tlhelpers.exercises.inspection import learning_rate as rate_of
+
+    def learning_rate(model):
+        return rate_of(getattr(model, "optimizer", None))
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(0.0), loss="mse")

@@ -14,7 +14,8 @@ import pytest
 from keras import layers
 from PIL import Image
 
-from tlhelpers import backbones, check, course, folders, lesson, models
+from tlhelpers import check, course, lesson
+from tlhelpers.transfer import backbones, folders, models
 from tests.test_lesson_code_03_04 import run_cell
 
 SIZE = 32

@@ -1,4 +1,4 @@
-"""Tests of tlhelpers.check_tasks: cats vs dogs (exercise 6) and the optimizer experiment (7)."""
+"""Tests of tlhelpers.exercises.check_tasks: cats vs dogs (exercise 6) and the optimizer experiment (7)."""
 
 import keras
 import numpy as np
@@ -6,7 +6,8 @@ import pytest
 from test_check import SIZE, compiled, fe_model
 from test_check_models import unfreeze
 
-from tlhelpers import check, check_runs
+from tlhelpers import check
+from tlhelpers.exercises import check_runs
 
 rng = np.random.default_rng(0)
 X = rng.integers(0, 256, (24, SIZE, SIZE, 3)).astype("float32")

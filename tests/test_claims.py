@@ -19,8 +19,11 @@ import pytest
 
 from test_measured import load as _benchmark   # loads a script of benchmarks/ as a module
 
-from tlhelpers import backbones, course, data, evaluation, lesson, models, pipeline, probing, training
-from tlhelpers.config import get_profile
+from tlhelpers import course, lesson
+from tlhelpers.transfer import backbones, models, pipeline, training
+from tlhelpers.datasets import data
+from tlhelpers.analysis import evaluation, probing
+from tlhelpers.settings.config import get_profile
 
 SEED = 42   # the notebooks' seed
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 import pytest
 
-from tlhelpers import config
+from tlhelpers.settings import config
 
 
 def test_named_profiles_have_the_documented_sizes():
@@ -91,7 +91,7 @@ def test_mirror_url_without_a_scheme_is_explained(value):
 
 def test_bad_settings_reach_the_fetch_command_as_one_line(tmp_path, monkeypatch, capsys):
     """The command a learner types: one `error:` line, no traceback."""
-    from tlhelpers import fetch
+    from tlhelpers.datasets import fetch
 
     monkeypatch.setenv("TL_MIRROR_URL", "127.0.0.1:8000")
     monkeypatch.delenv("TL_OFFLINE", raising=False)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from tlhelpers import assets, data
+from tlhelpers.storage import assets
+from tlhelpers.datasets import data
 
 
 def test_folder_tree_gives_balanced_uint8_with_correct_labels(class_tree, monkeypatch):

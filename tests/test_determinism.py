@@ -14,7 +14,9 @@ import pytest
 
 SCRIPT = r"""
 import json
-from tlhelpers import backbones, data, models, notebook, pipeline, training
+from tlhelpers.transfer import backbones, models, pipeline, training
+from tlhelpers.datasets import data
+from tlhelpers.startup import notebook
 profile = notebook.start(seed=42, profile="ci", verbose=False)
 cifar = data.load_cifar10(10, 2)
 x_tr, y_tr, x_val, y_val = data.train_val_split(cifar.x_train, cifar.y_train, val_fraction=0.2)

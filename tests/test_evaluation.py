@@ -1,4 +1,4 @@
-"""Tests for tlhelpers.evaluation: metrics, reports, sentences and the results cache."""
+"""Tests for tlhelpers.analysis.evaluation: metrics, reports, sentences and the results cache."""
 
 import doctest
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tlhelpers import evaluation
+from tlhelpers.analysis import evaluation
 
 NAMES = ("cat", "dog", "frog")
 Y_TRUE = np.array([0, 0, 1, 1, 2, 2])

@@ -1,11 +1,11 @@
-"""Tests for tlhelpers.experiments (tiny random data; accuracy does not matter here)."""
+"""Tests for tlhelpers.transfer.experiments (tiny random data; accuracy does not matter here)."""
 
 import json
 
 import numpy as np
 import pytest
 
-from tlhelpers import experiments
+from tlhelpers.transfer import experiments
 
 
 def test_sweep_sizes_keeps_candidates_below_max_and_adds_max():

@@ -1,13 +1,13 @@
-"""Tests of tlhelpers.explore: the pure functions and the static fallbacks of the explorers."""
+"""Tests of tlhelpers.figures.explore: the pure functions and the static fallbacks of the explorers."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from tlhelpers.walk import walk
-from tlhelpers import explore
-from tlhelpers.backbones import load_backbone
-from tlhelpers.models import transfer_classifier, find_base
+from tlhelpers.transfer.walk import walk
+from tlhelpers.figures import explore
+from tlhelpers.transfer.backbones import load_backbone
+from tlhelpers.transfer.models import transfer_classifier, find_base
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from tlhelpers import assets, backbones, features, pipeline
+from tlhelpers.storage import assets
+from tlhelpers.transfer import backbones, features, pipeline
 
 
 def test_doctests():
@@ -51,7 +52,7 @@ def test_two_kernels_sharing_the_cache_never_crash(tmp_path):
     script = textwrap.dedent(f"""
         import os, sys, numpy as np
         os.environ["TL_CACHE_DIR"] = {str(tmp_path)!r}
-        from tlhelpers import features
+        from tlhelpers.transfer import features
         path = features.assets.course_cache_dir("features") / "shared.npz"
         y = np.arange(2000) % 10
         for i in range(30):
@@ -89,7 +90,7 @@ def test_a_writer_killed_mid_save_leaves_no_half_file(tmp_path):
     script = textwrap.dedent(f"""
         import os, numpy as np
         os.environ["TL_CACHE_DIR"] = {str(tmp_path)!r}
-        from tlhelpers import features
+        from tlhelpers.transfer import features
         path = features.assets.course_cache_dir("features") / "killed.npz"
         print("ready", flush=True)
         features._write_features(path, np.ones((4000, 4000)), np.zeros(4000, dtype=int))

@@ -10,7 +10,8 @@ import pytest
 
 import asset_server
 from asset_server import AssetServer
-from tlhelpers import assets, fetch
+from tlhelpers.storage import assets
+from tlhelpers.datasets import fetch
 
 WEIGHTS = "mobilenet_2_5_224_tf_no_top.h5"
 #: ../shared, read before the fixture below clears TL_ASSETS_DIR for each test.

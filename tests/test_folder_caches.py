@@ -1,6 +1,6 @@
 """Learners' folders and the files the course caches for them: content fingerprints,
 validated converted copies, two processes at once, names that are not UTF-8, and the
-small helpers of tlhelpers.cachefile."""
+small helpers of tlhelpers.storage.cachefile."""
 
 import os
 import subprocess
@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import cachefile, folders, imagefiles
+from tlhelpers.storage import cachefile, imagefiles
+from tlhelpers.transfer import folders
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,7 +85,7 @@ def test_damaged_converted_copy_is_converted_again(tmp_path, capsys):
 
 _CONVERT = textwrap.dedent("""
     import os, sys, time
-    from tlhelpers import folders
+    from tlhelpers.transfer import folders
     root, cache, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
     time.sleep(max(0.0, start - time.time()))
     for round in range(3):   # a fresh cache each round: both processes convert every file
@@ -163,7 +164,7 @@ def test_fingerprint_reads_samples_not_whole_files(tmp_path):
 # the parent across fork and exec (a large pytest process would be measured instead).
 _PEAK = textwrap.dedent("""
     import sys
-    from tlhelpers import folders
+    from tlhelpers.transfer import folders
     data = folders.load_image_folder(sys.argv[1], 0.0, verbose=False)
     for x, y in data.dataset("train", 96, batch_size=8):
         assert x.shape[1:] == (96, 96, 3)

@@ -1,4 +1,4 @@
-"""Tests of tlhelpers.folders: scanning, splitting, streaming and the flowers download guard."""
+"""Tests of tlhelpers.transfer.folders: scanning, splitting, streaming and the flowers download guard."""
 
 from pathlib import Path
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import assets, flowers, folders, shifts
+from tlhelpers.storage import assets
+from tlhelpers.datasets import flowers
+from tlhelpers.transfer import folders, shifts
 
 
 def _tree(root: Path, counts: dict[str, int], ext: str = ".png") -> Path:

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import folders, imagefiles
+from tlhelpers.transfer import folders
+from tlhelpers.storage import imagefiles
 
 
 def _rgb(value: int, size=(20, 24)) -> np.ndarray:

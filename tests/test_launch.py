@@ -1,4 +1,4 @@
-"""Launch links and the Colab install cell: generated from tlhelpers.launch, the same
+"""Launch links and the Colab install cell: generated from tlhelpers.startup.launch, the same
 everywhere, and harmless outside Colab."""
 
 import contextlib
@@ -16,7 +16,7 @@ import types
 import nbformat
 import pytest
 
-from tlhelpers import launch
+from tlhelpers.startup import launch
 
 NOTEBOOKS = launch.notebook_paths()
 #: The repository README and the notebooks name now. These tests check that they agree with each
@@ -50,7 +50,7 @@ def test_notebook_badge_and_install_cell_match_launch(path, published):
     rel = path.relative_to(launch.ROOT).as_posix()
     first_md = next(c for c in nb.cells if c.cell_type == "markdown")
     assert launch.badge_markdown(rel) in first_md.source, (
-        f"{rel}: badge out of date; run python -m tlhelpers.launch --update")
+        f"{rel}: badge out of date; run python -m tlhelpers launch --update")
     installs = [i for i, c in enumerate(nb.cells)
                 if c.cell_type == "code" and c.source.startswith(launch.INSTALL_MARKER)]
     setup = next(i for i, c in enumerate(nb.cells)
@@ -71,7 +71,7 @@ def test_readme_launch_section_matches_launch(published):
 
 
 def test_check_command_reports_up_to_date():
-    done = subprocess.run([sys.executable, "-m", "tlhelpers.launch", "--check"],
+    done = subprocess.run([sys.executable, "-m", "tlhelpers.startup.launch", "--check"],
                           env={**os.environ, "GITHUB_REPOSITORY": PUBLISHED},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -166,7 +166,7 @@ def test_snippet_rerun_in_colab_is_instant(monkeypatch):
 
 
 def test_placeholder_slug_is_flagged():
-    """Badges only work once they name the real repository (python -m tlhelpers.launch --update)."""
+    """Badges only work once they name the real repository (python -m tlhelpers launch --update)."""
     owner, name = PUBLISHED.split("/")
     assert owner and name and " " not in PUBLISHED
     if PUBLISHED == launch.PLACEHOLDER:
@@ -208,6 +208,7 @@ def _clone(tmp_path, origin: str | None) -> tuple[os.PathLike, dict]:
     shutil.copytree(launch.ROOT / "tlhelpers", clone / "tlhelpers",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(launch.ROOT / "README.md", clone / "README.md")
+    shutil.copy(launch.ROOT / "CHANGELOG.md", clone / "CHANGELOG.md")
     shutil.copytree(launch.ROOT / "notebooks", clone / "notebooks",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     git = ["git", "-C", str(clone)]
@@ -219,7 +220,7 @@ def _clone(tmp_path, origin: str | None) -> tuple[os.PathLike, dict]:
 
 
 def _launch(clone, env, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tlhelpers.launch", *args], cwd=clone, env=env,
+    return subprocess.run([sys.executable, "-m", "tlhelpers", "launch", *args], cwd=clone, env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -249,12 +250,14 @@ def test_update_in_a_clone_rewrites_every_badge_to_its_origin(tmp_path):
     assert "someone/name@main (from origin" in done.stdout and "placeholder" not in done.stdout
     assert _badge_slugs(clone) == {"someone/name"}
     assert "Not live yet" not in (clone / "README.md").read_text(encoding="utf-8")
+    links = re.findall(r"^\[[^\]]+\]: (\S+)", (clone / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
+    assert links and all(url.startswith("https://github.com/someone/name/") for url in links), links
     assert (launch.ROOT / "README.md").read_text(encoding="utf-8") == readme_here   # only the clone
     assert _launch(clone, env, "--check").returncode == 0
 
     ci = {**env, "GITHUB_REPOSITORY": "org/course"}   # GitHub Actions: it wins over origin
     done = _launch(clone, ci, "--check")
-    assert done.returncode == 1 and "fix: python -m tlhelpers.launch --update org/course" in done.stdout
+    assert done.returncode == 1 and "fix: python -m tlhelpers launch --update org/course" in done.stdout
     assert _launch(clone, ci, "--update").returncode == 0
     assert _badge_slugs(clone) == {"org/course"}
     assert _launch(clone, env, "--update", "third/x").returncode == 0   # an explicit slug still works

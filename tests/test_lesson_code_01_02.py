@@ -18,8 +18,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from tlhelpers import lesson, models, probing, trainability
-from tlhelpers.backbones import load_backbone
+from tlhelpers import lesson
+from tlhelpers.transfer import models, trainability
+from tlhelpers.analysis import probing
+from tlhelpers.transfer.backbones import load_backbone
 from tests.test_lesson_code_03_04 import cell, leaf_layers, signature  # noqa: F401  (shared helpers)
 from tests.test_lesson_code_03_04 import run_cell as _run_cell
 

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from tlhelpers import backbones, course, lesson, models, trainability, training, views
+from tlhelpers import course, lesson, views
+from tlhelpers.transfer import backbones, models, trainability, training
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -130,7 +131,7 @@ def test_notebook_03_mobilenet_v2_model_equals_feature_extractor(mobilenet_v2_22
 def test_notebook_03_base_cell_builds_the_registered_backbone(monkeypatch):
     # In a TL_WEIGHTS=random run the cell asks for weights=None: no file needed.
     monkeypatch.setenv("TL_WEIGHTS", "random")
-    from tlhelpers.config import get_profile
+    from tlhelpers.settings.config import get_profile
 
     for name in ("mobilenet_025", "mobilenet_v2"):
         profile = get_profile("ci", env={"TL_BACKBONE": name, "TL_WEIGHTS": "random"})

@@ -19,8 +19,9 @@ import numpy as np
 import pytest
 from keras import layers
 
-from tlhelpers import augment, backbones, experiments, lesson, models, training
-from tlhelpers.params import count_weights
+from tlhelpers import lesson
+from tlhelpers.transfer import augment, backbones, experiments, models, training
+from tlhelpers.transfer.params import count_weights
 
 from test_lesson_code_03_04 import with_facades
 
@@ -85,7 +86,7 @@ def _settings(model) -> list:
     return result
 
 
-_count = count_weights   # tlhelpers.params, the course's one parameter counter
+_count = count_weights   # tlhelpers.transfer.params, the course's one parameter counter
 
 
 def _trainable_layers(model) -> list:

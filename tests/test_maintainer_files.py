@@ -24,7 +24,7 @@ def test_contributing_covers_set_up_tests_notebooks_and_style():
     text = _text("CONTRIBUTING.md")
     for needed in ("python course.py setup", "python course.py test", "python course.py lab",
                    "docs/notebook-style.md", "docs/architecture.md", "## Add or change a notebook",
-                   "python -m tlhelpers.launch --update", "CHANGELOG.md"):
+                   "python -m tlhelpers launch --update", "CHANGELOG.md"):
         assert needed in text, needed
     for link in re.findall(r"\]\(([^)#]+)\)", text):   # every local link points at a real file
         assert link.startswith("http") or (ROOT / link).exists(), link

@@ -1,4 +1,4 @@
-"""tlhelpers.measured is the summary of the recorded ablation runs, and notebook 04 and
+"""tlhelpers.analysis.measured is the summary of the recorded ablation runs, and notebook 04 and
 benchmarks/recipe.py recommend the same recipe."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nbformat
 
-from tlhelpers import measured
+from tlhelpers.analysis import measured
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ROOT / "docs" / "benchmarks" / "ablations.jsonl"

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from tlhelpers import backbones, models
+from tlhelpers.transfer import backbones, models
 
 
 @pytest.fixture(scope="module")

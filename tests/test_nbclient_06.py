@@ -7,7 +7,7 @@ the shell channel, while it waits on that channel for the cell's ``execute_reply
 it then never noticed the reply, which sat unread in its socket, and waited forever on an idle
 kernel. nbval does not mimic Output widgets, so the notebook suite
 never saw it. The explorers now set the Output's content from the kernel side
-(:func:`tlhelpers.explore.replace_output`).
+(:func:`tlhelpers.figures.explore.replace_output`).
 
 A hang shows here as a run that misses its hard deadline (``asyncio.wait_for`` around the whole
 run). A cell timeout alone would not catch it: when nbclient's wait for the reply times out, it
@@ -92,7 +92,7 @@ def _check_kernel(cell) -> None:
 def _explorer_notebook():
     cells = [
         KERNEL_CHECK,
-        "import numpy as np\nfrom tlhelpers import augment, augment_explorer\n"
+        "import numpy as np\nfrom tlhelpers.transfer import augment\nfrom tlhelpers.figures import augment_explorer\n"
         "image = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype('float32')",
         "box = augment_explorer.augmentation_explorer(image, n=4, ncols=4)\nbox",
         "controls = dict(zip(augment.DEFAULT_STRENGTHS, box.children[0].children[0].children))",

@@ -1,4 +1,4 @@
-from tlhelpers import notebook
+from tlhelpers.startup import notebook
 
 
 def test_start_seeds_prints_profile_and_versions(capsys):

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import assets, data, fetch, flowers
+from tlhelpers.storage import assets
+from tlhelpers.datasets import data, fetch, flowers
 
 CIFAR_ARCHIVE = "cifar-10-batches-py-target_archive"
 

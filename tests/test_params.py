@@ -3,7 +3,7 @@ import doctest
 import keras
 import numpy as np
 
-from tlhelpers import models, params
+from tlhelpers.transfer import models, params
 
 
 def test_doctests():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import pipeline
+from tlhelpers.transfer import pipeline
 
 
 def _images(n=6, size=32):

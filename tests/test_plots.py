@@ -1,4 +1,4 @@
-"""Tests for tlhelpers.plots (and the re-exported tlhelpers.plots_models)."""
+"""Tests for tlhelpers.figures.plots (and the re-exported tlhelpers.figures.plots_models)."""
 
 import matplotlib
 
@@ -9,8 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from tlhelpers import plots  # noqa: E402
-from tlhelpers.plots import _to_displayable  # noqa: E402
+from tlhelpers.figures import plots  # noqa: E402
+from tlhelpers.figures.plots import _to_displayable  # noqa: E402
 
 CLASSES = ["cat", "dog", "bird"]
 
@@ -195,8 +195,8 @@ def test_show_predictions(images, close_figs):
     assert isinstance(fig, Figure)
     axes = visible_axes(fig)
     assert len(axes) == 8
-    assert axes[0].get_title() == "cat (80%)\ntrue: cat"
-    assert axes[2].get_title() == "bird (80%)\ntrue: cat"
+    assert axes[0].get_title() == "✓ cat (80%)\ntrue: cat"
+    assert axes[2].get_title() == "✗ bird (80%)\ntrue: cat"
     colors = [ax.title.get_color() for ax in axes]
     assert colors == ["green", "green", "red", "green", "red", "green", "green", "green"]
 

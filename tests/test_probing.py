@@ -1,13 +1,13 @@
-"""Tests for tlhelpers.probing (random weights and tiny data: accuracy does not matter)."""
+"""Tests for tlhelpers.analysis.probing (random weights and tiny data: accuracy does not matter)."""
 
 import os
 
 import numpy as np
 import pytest
 
-from tlhelpers import probing
-from tlhelpers.backbones import load_backbone
-from tlhelpers.pipeline import make_dataset
+from tlhelpers.analysis import probing
+from tlhelpers.transfer.backbones import load_backbone
+from tlhelpers.transfer.pipeline import make_dataset
 
 
 @pytest.fixture(scope="module")

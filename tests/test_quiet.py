@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tlhelpers.quiet import keep
+from tlhelpers.settings.quiet import keep
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = [
@@ -74,7 +74,7 @@ def test_other_lines_are_kept(line):
 
 
 def test_quiet_stderr_filters_what_c_code_writes_to_descriptor_2():
-    code = ("import os\nfrom tlhelpers.quiet import quiet_stderr\n"
+    code = ("import os\nfrom tlhelpers.settings.quiet import quiet_stderr\n"
             f"noise = {NOISE!r}\n"
             "with quiet_stderr():\n"
             "    os.write(2, ('\\n'.join(noise) + '\\nstill shown\\n').encode())\n"
@@ -84,7 +84,7 @@ def test_quiet_stderr_filters_what_c_code_writes_to_descriptor_2():
 
 
 def test_importing_tensorflow_through_tlhelpers_prints_nothing():
-    done = subprocess.run([sys.executable, "-c", "import tlhelpers.notebook"],
+    done = subprocess.run([sys.executable, "-c", "import tlhelpers.startup.notebook"],
                           capture_output=True, text=True, check=True)
     assert [line for line in done.stderr.splitlines() if loud(line)] == []
 

@@ -1,11 +1,11 @@
-"""tlhelpers.results: the one store of numbers that notebooks pass to later notebooks."""
+"""tlhelpers.analysis.results: the one store of numbers that notebooks pass to later notebooks."""
 
 import json
 
 import pytest
 
-from tlhelpers import results
-from tlhelpers.config import get_profile
+from tlhelpers.analysis import results
+from tlhelpers.settings.config import get_profile
 
 
 @pytest.fixture

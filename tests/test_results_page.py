@@ -1,4 +1,4 @@
-"""docs/results.md and tlhelpers.measured_finetune are generated from the recorded runs of
+"""docs/results.md and tlhelpers.analysis.measured_finetune are generated from the recorded runs of
 notebook 04 (benchmarks/finetune_claims.py), and both agree with them."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def test_the_page_and_the_module_match_the_records():
 
 
 def test_the_records_show_what_the_issue_asked_for():
-    from tlhelpers.measured_finetune import SEEDS
+    from tlhelpers.analysis.measured_finetune import SEEDS
 
     ci = SEEDS["ci, mobilenet_025"]
     assert len(ci["seeds"]) >= 3 and min(ci["recipe_gaps"]) >= 0.03 and max(ci["recipe_p"]) < 0.05

@@ -15,8 +15,10 @@ import time
 import numpy as np
 import pytest
 
-from tlhelpers import assets, backbones, features, heads, models, pipeline, results
-from tlhelpers.config import get_profile
+from tlhelpers.storage import assets
+from tlhelpers.transfer import backbones, features, heads, models, pipeline
+from tlhelpers.analysis import results
+from tlhelpers.settings.config import get_profile
 
 
 @pytest.fixture
@@ -112,8 +114,8 @@ def _run_together(script: str, n: int, tmp_path) -> list[str]:
 def test_two_processes_saving_50_results_each_lose_none(tmp_path, monkeypatch):
     script = textwrap.dedent("""
         import sys, time
-        from tlhelpers import results
-        from tlhelpers.config import get_profile
+        from tlhelpers.analysis import results
+        from tlhelpers.settings.config import get_profile
         profile = get_profile("ci", env={})
         while time.time() < float(sys.argv[2]):
             time.sleep(0.001)
@@ -129,7 +131,7 @@ def test_two_processes_saving_50_results_each_lose_none(tmp_path, monkeypatch):
 def test_concurrent_cache_dir_calls_never_fall_back(tmp_path):
     script = textwrap.dedent("""
         import sys, time
-        from tlhelpers import assets
+        from tlhelpers.storage import assets
         while time.time() < float(sys.argv[2]):
             time.sleep(0.001)
         for i in range(500):

@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tlhelpers import assets, data, folders, imagefiles
+from tlhelpers.storage import assets, imagefiles
+from tlhelpers.datasets import data
+from tlhelpers.transfer import folders
 
 from test_folder_caches import REPO, _own_cache, _tree  # noqa: F401  (a cache per test; class folders)
 
@@ -141,7 +143,7 @@ def test_huge_images_are_refused_from_their_header(huge_folder):
 # large pytest process (2.2 GB late in a full run) it measured the parent, not the scan.
 _SCAN_PEAK = textwrap.dedent("""
     import sys
-    from tlhelpers import folders
+    from tlhelpers.transfer import folders
     data = folders.load_image_folder(sys.argv[1], 0.0, verbose=False)
     status = open("/proc/self/status").read()
     print("peak_MB", int(status.split("VmHWM:")[1].split()[0]) // 1024)

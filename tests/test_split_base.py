@@ -19,7 +19,8 @@ import tensorflow as tf
 from keras import layers
 
 from test_lesson_code_03_04 import run_cell
-from tlhelpers import lesson, models, training
+from tlhelpers import lesson
+from tlhelpers.transfer import models, training
 
 NB = "04_fine_tuning.ipynb"
 S, UNFREEZE = 32, 20

@@ -2,7 +2,7 @@ import doctest
 
 import pytest
 
-from tlhelpers import evaluation, stats
+from tlhelpers.analysis import evaluation, stats
 
 
 def test_doctests():

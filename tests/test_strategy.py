@@ -4,7 +4,7 @@ No accelerator is needed: TensorFlow's TPU and device calls are replaced by fake
 import pytest
 import tensorflow as tf
 
-from tlhelpers import devices
+from tlhelpers.transfer import devices
 
 TPU_VARS = ("TPU_NAME", "KUBE_GOOGLE_CLOUD_TPU_ENDPOINTS", "COLAB_TPU_ADDR", "TPU_ACCELERATOR_TYPE")
 

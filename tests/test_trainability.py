@@ -1,5 +1,5 @@
-from tlhelpers import backbones, models
-from tlhelpers.trainability import trainability_table
+from tlhelpers.transfer import backbones, models
+from tlhelpers.transfer.trainability import trainability_table
 
 
 def test_four_of_nineteen_vgg_layers_train_and_the_table_says_so():

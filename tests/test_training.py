@@ -2,7 +2,7 @@ import numpy as np
 import keras
 import pytest
 
-from tlhelpers import backbones, devices, heads, models, pipeline, training
+from tlhelpers.transfer import backbones, devices, heads, models, pipeline, training
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""tlhelpers.walk: one walker through nested models and InferenceMode wrappers."""
+"""tlhelpers.transfer.walk: one walker through nested models and InferenceMode wrappers."""
 
 import keras
 
-from tlhelpers.models import InferenceMode
-from tlhelpers.walk import children, leaves, walk
+from tlhelpers.transfer.models import InferenceMode
+from tlhelpers.transfer.walk import children, leaves, walk
 
 
 def nested():

@@ -63,7 +63,7 @@ def test_tests_run_on_every_push_and_pull_request_with_both_ends_of_supported_py
     assert job["runs-on"].startswith("ubuntu")
     runs = _runs(job)
     test = runs.index("python course.py test")
-    check = next(i for i, run in enumerate(runs) if "-m tlhelpers.launch --check" in run)
+    check = next(i for i, run in enumerate(runs) if "-m tlhelpers launch --check" in run)
     assert test < check, "the badge check runs after the tests"
     caches = [s for s in job["steps"] if s.get("uses", "").startswith("actions/cache@")]
     assert caches and caches[0]["with"]["path"] == "~/.keras", "the Keras weights are cached"

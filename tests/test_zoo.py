@@ -1,11 +1,11 @@
-"""Tests for tlhelpers.zoo: the decision guide and the live model table."""
+"""Tests for tlhelpers.analysis.zoo: the decision guide and the live model table."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from tlhelpers import zoo
+from tlhelpers.analysis import zoo
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_what_is_transfer_learning.ipynb"
 

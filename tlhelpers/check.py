@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from tlhelpers import check_evidence as ev
-from tlhelpers import check_runs as runs
-from tlhelpers import inspection as ins
-from tlhelpers.check_models import exercise_3, exercise_4, exercise_5
-from tlhelpers.check_saving import exercise_2b
-from tlhelpers.check_tasks import exercise_6, exercise_7
-from tlhelpers.feedback import NB03, TITLES, Feedback, count, describe, guarded, is_missing, ready, start
-from tlhelpers.feedback import RESULTS  # noqa: F401  (public API)
-from tlhelpers.folders import FolderData
+from tlhelpers.exercises import check_evidence as ev
+from tlhelpers.exercises import check_runs as runs
+from tlhelpers.exercises import inspection as ins
+from tlhelpers.exercises.check_models import exercise_3, exercise_4, exercise_5
+from tlhelpers.exercises.check_saving import exercise_2b
+from tlhelpers.exercises.check_tasks import exercise_6, exercise_7
+from tlhelpers.exercises.feedback import NB03, TITLES, Feedback, count, describe, guarded, is_missing, ready, start
+from tlhelpers.exercises.feedback import RESULTS  # noqa: F401  (public API)
+from tlhelpers.transfer.folders import FolderData
 
 ev.record_fit_starts()   # every later History notes where its fit started (exercise 7 reads it)
 

@@ -8,23 +8,23 @@ docs/architecture.md ("What the notebooks call"); read it there with ``course.na
 
 >>> from tlhelpers import course
 >>> course.train_val_split.__module__
-'tlhelpers.data'
+'tlhelpers.datasets.data'
 """
 
-import tlhelpers.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
+import tlhelpers.startup.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
 
-from tlhelpers.assets import AssetNotAvailableError, course_cache_dir
-from tlhelpers.backbones import prepare_weights
-from tlhelpers.data import cifar10_folder, load_cifar10, require_cifar10_folder, train_val_split
-from tlhelpers.flowers import flowers_folder
-from tlhelpers.folders import load_image_folder, read_images, scan_class_folders
-from tlhelpers.heads import save_head
-from tlhelpers.measured import MEASURED_ON, ablation_table
-from tlhelpers.measured_finetune import SEEDS as FINETUNE_SEEDS
-from tlhelpers.notebook import need, start
-from tlhelpers.results import find_result, load_results, run_tag, save_result, save_results
-from tlhelpers.shifts import domain_shift
-from tlhelpers.zoo import recommend_strategy, zoo_table
+from tlhelpers.storage.assets import AssetNotAvailableError, course_cache_dir
+from tlhelpers.transfer.backbones import prepare_weights
+from tlhelpers.datasets.data import cifar10_folder, load_cifar10, require_cifar10_folder, train_val_split
+from tlhelpers.datasets.flowers import flowers_folder
+from tlhelpers.transfer.folders import load_image_folder, read_images, scan_class_folders
+from tlhelpers.transfer.heads import save_head
+from tlhelpers.analysis.measured import MEASURED_ON, ablation_table
+from tlhelpers.analysis.measured_finetune import SEEDS as FINETUNE_SEEDS
+from tlhelpers.startup.notebook import need, start
+from tlhelpers.analysis.results import find_result, load_results, run_tag, save_result, save_results
+from tlhelpers.transfer.shifts import domain_shift
+from tlhelpers.analysis.zoo import recommend_strategy, zoo_table
 
 __all__ = [
     "AssetNotAvailableError", "course_cache_dir", "prepare_weights", "cifar10_folder", "load_cifar10",

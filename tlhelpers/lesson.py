@@ -7,24 +7,24 @@ and docs/architecture.md ("What the notebooks call") lists every name with its m
 
 >>> from tlhelpers import lesson
 >>> lesson.make_head.__module__
-'tlhelpers.models'
+'tlhelpers.transfer.models'
 """
 
-import tlhelpers.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
+import tlhelpers.startup.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
 
-from tlhelpers.augment import DEFAULT_STRENGTHS, make_augmentation
-from tlhelpers.backbones import get_spec, load_backbone
-from tlhelpers.evaluation import (LESSON_CONDITIONS, LESSON_REPORTED, Evaluation, evaluate, gap_is_clear,
+from tlhelpers.transfer.augment import DEFAULT_STRENGTHS, make_augmentation
+from tlhelpers.transfer.backbones import get_spec, load_backbone
+from tlhelpers.analysis.evaluation import (LESSON_CONDITIONS, LESSON_REPORTED, Evaluation, evaluate, gap_is_clear,
                                   gap_standard_error, paired, results_table, standard_error, t_factor)
-from tlhelpers.experiments import (NATIVE_SIZE, data_size_sweep, head_options, largest_gain, sweep_sizes,
+from tlhelpers.transfer.experiments import (NATIVE_SIZE, data_size_sweep, head_options, largest_gain, sweep_sizes,
                                    sweep_table)
-from tlhelpers.models import LESSON_HEADS, InferenceMode, make_head, scratch_cnn, transfer_classifier, unfreeze
-from tlhelpers.params import param_counts
-from tlhelpers.pipeline import make_dataset, value_range
-from tlhelpers.probing import (conv_depth, first_conv_kernel, linear_probe, neighbour_correlation, pick_layers,
+from tlhelpers.transfer.models import LESSON_HEADS, InferenceMode, make_head, scratch_cnn, transfer_classifier, unfreeze
+from tlhelpers.transfer.params import param_counts
+from tlhelpers.transfer.pipeline import make_dataset, value_range
+from tlhelpers.analysis.probing import (conv_depth, first_conv_kernel, linear_probe, neighbour_correlation, pick_layers,
                                pooled_features_at)
-from tlhelpers.trainability import trainability_table
-from tlhelpers.training import (compile_model, extract_features, fit, predict_dataset, profile_cache_key, restart,
+from tlhelpers.transfer.trainability import trainability_table
+from tlhelpers.transfer.training import (compile_model, extract_features, fit, predict_dataset, profile_cache_key, restart,
                                 set_seed)
 
 __all__ = [

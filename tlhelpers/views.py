@@ -6,17 +6,17 @@ docs/architecture.md ("What the notebooks call") lists every name with its modul
 
 >>> from tlhelpers import views
 >>> views.plot_history.__module__
-'tlhelpers.plots_models'
+'tlhelpers.figures.plots_models'
 """
 
-import tlhelpers.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
+import tlhelpers.startup.notebook  # noqa: F401  (first: it imports TensorFlow without its start-up lines)
 
-from tlhelpers.augment_explorer import augmentation_explorer
-from tlhelpers.explore import freezing_explorer, prediction_browser
-from tlhelpers.plots import (compare_histories, plot_confusion_matrix, plot_history, plot_lines, plot_results,
+from tlhelpers.figures.augment_explorer import augmentation_explorer
+from tlhelpers.figures.explore import freezing_explorer, prediction_browser
+from tlhelpers.figures.plots import (compare_histories, plot_confusion_matrix, plot_history, plot_lines, plot_results,
                              plot_scatter, show_activations, show_augmentations, show_filters, show_images,
                              show_predictions)
-from tlhelpers.zoo import decision_widget
+from tlhelpers.analysis.zoo import decision_widget
 
 __all__ = [
     "augmentation_explorer", "freezing_explorer", "prediction_browser", "compare_histories", "plot_confusion_matrix",

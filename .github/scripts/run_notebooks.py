@@ -8,7 +8,7 @@ to bottom in a fresh kernel, in the ``ci`` profile unless TL_PROFILE says otherw
 ``TF_CPP_MIN_LOG_LEVEL`` unset as on a learner's machine; the executed copy goes to ``--out``.
 It prints, per notebook: passed or failed, the wall time, and every line written to stderr
 (red in Jupyter). The exit status is 1 when a notebook fails or a stderr line is one of
-TensorFlow's log lines (the set-up cell must keep those out: tlhelpers/quiet.py).
+TensorFlow's log lines (the set-up cell must keep those out: tlhelpers/settings/quiet.py).
 
 >>> bool(TF_LOG_LINE.match("2025-06-01 12:00:00.123456: E external/local_xla/x.cc:1] failed call to cuInit"))
 True
