@@ -97,3 +97,19 @@ def test_every_subpackage_says_what_it_is_for():
         doc = ast.get_docstring(ast.parse(source(init))) or ""
         assert doc.startswith("Layer "), f"{init.relative_to(ROOT)}: start the docstring with its layer"
         assert "docs/architecture.md" in doc
+
+
+def test_the_wheel_carries_every_subpackage():
+    """pyproject's package list finds every folder of tlhelpers: Colab installs tlhelpers as a
+    wheel from GitHub, where a missing subpackage would break every import."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]   # setuptools' fnmatch patterns
+    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in PACKAGE.rglob("__init__.py")}
+    left_out = sorted(f for f in folders if not any(fnmatch.fnmatchcase(f, pattern) for pattern in include))
+    assert len(folders) > 1 and not left_out, f"pyproject.toml's packages leave out {left_out}"
+    missing_init = sorted(str(d.relative_to(ROOT)) for d in PACKAGE.iterdir()
+                          if d.is_dir() and d.name != "__pycache__" and not (d / "__init__.py").exists())
+    assert not missing_init, f"folders without __init__.py are not packaged: {missing_init}"
