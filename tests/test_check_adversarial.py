@@ -262,12 +262,15 @@ def aug_model(augmentation, base=None):
 @pytest.mark.parametrize("make", [
     lambda: keras.Sequential([layers.RandomFlip("horizontal")]),
     lambda: keras.Sequential([keras.Sequential([layers.RandomRotation(0.1)])]),
-    lambda: layers.RandAugment(value_range=(0, 255)) if hasattr(layers, "RandAugment") else None,
+    # RandAugment's default colour operations erase these images' only cue (one colour per class),
+    # so at full strength 4 epochs on 36 images learn nothing now and then; milder, it still counts
+    lambda: layers.RandAugment(value_range=(0, 255), num_ops=1, factor=0.2) if hasattr(layers, "RandAugment") else None,
     lambda: layers.RandomErasing(value_range=(0, 255)) if hasattr(layers, "RandomErasing") else None,
     lambda: layers.Lambda(lambda x: keras.ops.flip(x, axis=2) if False else x + keras.random.uniform(
         keras.ops.shape(x), 0, 40)),   # a custom layer: noise in training and at inference (judged below)
 ])
 def test_exercise_4_augmentation_layers(fd, ex1, make):
+    keras.utils.set_random_seed(0)   # the same draws whatever ran before (the chance test is real here)
     augmentation = make()
     if augmentation is None:
         pytest.skip("this Keras has no such layer")
