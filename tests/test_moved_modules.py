@@ -64,3 +64,16 @@ def test_the_finder_is_installed_once():
     importlib.reload(tlhelpers)
     finders = [f for f in sys.meta_path if type(f).__name__ == "_MovedModules"]
     assert len(finders) == 1
+
+
+@pytest.mark.parametrize("old, usage", [("launch", "python -m tlhelpers launch"), ("fetch", "python -m tlhelpers fetch")])
+def test_an_old_name_still_runs_as_a_command(old, usage):
+    """``python -m tlhelpers.launch`` (the flat layout's command) runs the moved module, and says
+    where it went."""
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", f"tlhelpers.{old}", "--help"], capture_output=True, text=True,
+                          timeout=120, cwd=Path(tlhelpers.__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    assert usage in done.stdout
+    assert f"FutureWarning: tlhelpers.{old} is now {tlhelpers.MOVED[old]}" in done.stderr

@@ -67,6 +67,13 @@ class _MovedModules(_abc.MetaPathFinder, _abc.Loader):
     def exec_module(self, module):
         module.__spec__ = self._specs.pop(module.__spec__.name, module.__spec__)
 
+    def get_code(self, fullname):
+        """``python -m tlhelpers.launch`` (runpy asks for the code): the new module's, with the warning."""
+        new = MOVED[fullname.rpartition(".")[2]]
+        _warnings.warn(f"{fullname} is now {new}: run `python -m {new}` (or `python -m tlhelpers launch` "
+                       "and `python -m tlhelpers fetch`).", FutureWarning, stacklevel=2)
+        return _util.find_spec(new).loader.get_code(new)
+
 
 if not any(type(finder).__qualname__ == "_MovedModules" and type(finder).__module__ == __name__
            for finder in _sys.meta_path):   # once, also when the package is reloaded

@@ -285,8 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tlhelpers fetch",
                                      description="Prefetch weights and data for a profile.")
     parser.add_argument("--profile", default="cpu", help="ci, cpu or full (default: cpu)")
-    parser.add_argument("--backbone", action="append", default=[],
-                        help="also fetch this backbone's weights (repeatable)")
+    parser.add_argument("--backbone", action="append", default=[], help="add this backbone's weights (repeatable)")
     parser.add_argument("--to", type=Path, help="write a bundle to this folder instead")
     parser.add_argument("--from", dest="source", type=Path, help="install a bundle (no network)")
     parser.add_argument("--no-data", action="store_true", help="weights only")
@@ -325,3 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.to:
         print(f"Use it with TL_ASSETS_DIR={args.to} or 'python -m tlhelpers fetch --from {args.to}'.")
     return 0
+
+
+if __name__ == "__main__":   # python -m tlhelpers.datasets.fetch, the same as python -m tlhelpers fetch
+    sys.exit(main())
