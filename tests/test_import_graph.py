@@ -231,12 +231,12 @@ def test_the_code_uses_no_old_flat_names():
              for p in (ROOT / d).rglob("*") if p.suffix in {".py", ".ipynb", ".md"}]
     allowed = {ROOT / "tests" / "test_moved_modules.py", PACKAGE / "__init__.py"}   # they show the old names
     example = {Path(__file__).resolve(), ARCHITECTURE}   # they name one old name, as the example
-    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in files if p not in allowed
-             for m in old.finditer(p.read_text(encoding="utf-8"))
-             if not (p in example and m.group(0) == "tlhelpers.plots")]
+    texts = {p: p.read_text(encoding="utf-8") for p in files if p not in allowed}
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p, text in texts.items()
+             for m in old.finditer(text) if not (p in example and m.group(0) == "tlhelpers.plots")]
     imports = re.compile(r"from tlhelpers import \(?([\w, ]+)")   # also in doctests and code strings
-    found += [f"{p.relative_to(ROOT)}: from tlhelpers import {name}" for p in files if p not in allowed
-              for m in imports.finditer(p.read_text(encoding="utf-8"))
+    found += [f"{p.relative_to(ROOT)}: from tlhelpers import {name}" for p, text in texts.items()
+              for m in imports.finditer(text)
               for name in re.findall(r"\w+", m.group(1)) if name in tlhelpers.MOVED]
     assert not found, "old module names (use the subpackage's):\n" + "\n".join(found[:20])
 

@@ -108,8 +108,8 @@ def _check_optimizer(fb: Feedback, model, base, head_learning_rate: Any) -> None
         fb.fix(f"The fine-tuning learning rate is {lr:g}: a rate must be a small positive number (0 changes "
                "nothing; a negative rate climbs the loss instead of descending it).",
                f"Recompile with e.g. `keras.optimizers.Adam(1e-4)` ({NB04}).")
-    elif lr is None and getattr(opt, "learning_rate", None) is not None:
-        fb.info("The learning rate follows a schedule; the check does not compare it with the head's.")
+    elif lr is None:   # schedules are read (at their largest value); this is a rate nothing could read
+        fb.info("The check could not read the learning rate, so it does not compare it with the head's.")
     if lr is not None and np.isfinite(lr) and lr > 0 and positive(head_lr):
         fb.check(lr < float(head_lr), f"Fine-tuning learning rate {lr:g}, lower than the head's {float(head_lr):g}.",
                  f"Fine-tuning learning rate {lr:g} is not lower than the head's {float(head_lr):g}: large "

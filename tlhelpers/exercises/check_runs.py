@@ -163,10 +163,7 @@ def is_folder_data(fb: Feedback, folder_data: Any) -> bool:
 def accuracy(model, data: Any, split: str | None = None) -> tuple[float, int]:
     """(accuracy, number of images) of ``model`` in inference mode on a split of FolderData,
     a tf.data dataset of (images, labels) or an (x, y) pair."""
-    try:
-        size = int(model.input_shape[1])
-    except (TypeError, ValueError, AttributeError):
-        size = config.get_profile().image_size
+    size = image_size_of(model) or config.get_profile().image_size
     threshold = 0.0 if ins.last_activation(model) == "linear" else 0.5
     forward = _forward(model)
     right = total = 0

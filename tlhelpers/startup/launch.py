@@ -219,6 +219,10 @@ def update_changelog(root: Path = ROOT) -> bool:
     return new != text
 
 
+#: The files besides the notebooks that ``--update`` rewrites, each with its updater.
+UPDATERS = (("README.md", update_readme), ("CHANGELOG.md", update_changelog))
+
+
 def published_repo(root: Path = ROOT) -> str | None:
     """The ``owner/name`` that README's launch section names now (None without one)."""
     text = (root / "README.md").read_text(encoding="utf-8")
@@ -233,14 +237,13 @@ def stale_files(root: Path = ROOT) -> list[str]:
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp)
-        shutil.copy(root / "README.md", copy / "README.md")
-        if (root / "CHANGELOG.md").is_file():
-            shutil.copy(root / "CHANGELOG.md", copy / "CHANGELOG.md")
+        for name, _ in UPDATERS:
+            if (root / name).is_file():   # a missing README is update_readme's error to give
+                shutil.copy(root / name, copy / name)
         shutil.copytree(root / "notebooks", copy / "notebooks",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         stale = [p.relative_to(copy).as_posix() for p in notebook_paths(copy) if update_notebook(p, copy)]
-        stale += [name for name, update in (("README.md", update_readme), ("CHANGELOG.md", update_changelog))
-                  if update(copy)]
+        stale += [name for name, update in UPDATERS if update(copy)]
     return stale
 
 
@@ -281,8 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         stale = []
         changed = [p.relative_to(ROOT).as_posix() for p in notebook_paths() if update_notebook(p)]
-        changed += [name for name, update in (("README.md", update_readme), ("CHANGELOG.md", update_changelog))
-                    if update()]
+        changed += [name for name, update in UPDATERS if update()]
         print(f"updated {len(changed)} file(s) for {REPO}@{REF} (from {source}): "
               + (", ".join(changed) or "none"))
     if REPO == PLACEHOLDER:
